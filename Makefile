@@ -1,0 +1,52 @@
+# Vitrine — the commands a newcomer needs: `make run` and `make test`.
+# DATABASE_URL / REDIS_URL are used when set; otherwise embedded PostgreSQL and Redis run from .local/.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_WORKERS ?= 2
+
+.PHONY: help install run test test-fast lint format bench migrate seed clean
+
+help:
+	@echo "make run    start Vitrine with demo data (embedded PostgreSQL and Redis unless URLs are set)"
+	@echo "make test   run the whole test suite against real PostgreSQL and Redis"
+	@echo "make lint   ruff and mypy --strict"
+	@echo "make bench  benchmarks (figures into docs/performance.md)"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Vitrine needs Python 3.11 or newer"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/vitrine dev
+
+test: install
+	$(BIN)/vitrine embedded -- $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/vitrine embedded -- $(BIN)/python -m benchmarks
+
+migrate: install
+	$(BIN)/vitrine embedded -- $(BIN)/vitrine migrate
+
+seed: install
+	$(BIN)/vitrine embedded -- $(BIN)/vitrine seed
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,1 @@
+"""Vitrine back end: core services, records, access log and the composition roots."""

@@ -1,0 +1,120 @@
+"""Composition root for the web process: the one place that wires every area into one Litestar app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from arq import create_pool as create_arq_pool
+from arq.connections import ArqRedis, RedisSettings
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig
+
+from backend.core.db import Connection, ConnectionSource, create_pool, pool_source, transaction
+from backend.core.errors import make_exception_handler
+from backend.core.health import MetricsController, healthz, readyz
+from backend.core.http_middleware import RequestContext
+from backend.core.log_setup import configure_logging
+from backend.core.settings import Settings, SettingsError
+from frontend.assets import serve_static
+from frontend.pages.general import accessibility_statement, choose_language, home
+from frontend.rendering import render_error_page, template_config
+
+API_VERSION = "0.1.0"
+# Paths that never carry a form: machine clients authenticate with signed assertions, not cookies.
+CSRF_EXEMPT = [r"^/api/", r"^/healthz$", r"^/readyz$", r"^/metrics$", r"^/schema"]
+
+
+async def provide_connection(state: State) -> AsyncIterator[Connection]:
+    """The request's one transaction: committed when the handler returns, rolled back if it raises."""
+    async with transaction(state.connection_source) as conn:
+        yield conn
+
+
+def create_app(
+    settings: Settings,
+    *,
+    connection_source: ConnectionSource | None = None,
+    redis: ArqRedis | None = None,
+    configure_logs: bool = True,
+) -> Litestar:
+    """Build the web app. Tests pass their own connection source and Redis instead of the real pools."""
+    if configure_logs:
+        configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool: asyncpg.Pool | None = None
+        own_redis: ArqRedis | None = None
+        try:
+            if connection_source is None:
+                if settings.database_url is None:
+                    raise SettingsError("DATABASE_URL: not set (`make run` starts an embedded database)")
+                pool = await create_pool(
+                    settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+                )
+                app.state.connection_source = pool_source(pool)
+            else:
+                app.state.connection_source = connection_source
+            if redis is None:
+                if settings.redis_url is None:
+                    raise SettingsError("REDIS_URL: not set (`make run` starts an embedded Redis)")
+                own_redis = await create_arq_pool(RedisSettings.from_dsn(settings.redis_url))
+                app.state.redis = own_redis
+            else:
+                app.state.redis = redis
+            yield
+        finally:
+            if own_redis is not None:
+                await own_redis.aclose()
+            if pool is not None:
+                await pool.close()
+
+    prometheus = PrometheusConfig(
+        app_name="vitrine",
+        prefix="vitrine",
+        group_path=True,
+        exclude=[r"^/metrics$", r"^/static/"],
+    )
+    app = Litestar(
+        route_handlers=[
+            home,
+            accessibility_statement,
+            choose_language,
+            serve_static,
+            healthz,
+            readyz,
+            MetricsController,
+        ],
+        dependencies={"conn": Provide(provide_connection)},
+        lifespan=[lifespan],
+        middleware=[prometheus.middleware],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="vitrine_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            exclude=CSRF_EXEMPT,
+        ),
+        template_config=template_config(),
+        exception_handlers={Exception: make_exception_handler(render_error_page)},
+        openapi_config=OpenAPIConfig(
+            title="Vitrine API",
+            version=API_VERSION,
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(path=["/openapi.json", "/"]), YamlRenderPlugin()],
+        ),
+        state=State({"settings": settings}),
+        debug=False,
+        logging_config=None,  # our JSON logging (configure_logging) owns the handlers
+    )
+    # Wrap the whole handler, not just matched routes, so 404s get headers, a request id and a language.
+    app.asgi_handler = RequestContext(app.asgi_handler, hsts=settings.secure_cookies)
+    return app

@@ -1,0 +1,273 @@
+"""The `vitrine` command: composition root for web, worker, migrations, demo data and local development."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from backend.core.db import Connection, connect
+from backend.core.embedded import services_for
+from backend.core.migrations import MigrationError, migrate
+from backend.core.settings import Settings, SettingsError, load_settings
+
+READY_TIMEOUT_SECONDS = 90
+
+# Each area adds its demo seeder here (idempotent, through its own service functions).
+DEMO_SEEDERS: list[Callable[[Connection], Awaitable[int]]] = []
+DEMO_TRIES = [
+    "Open {base}/ and switch the language at the top of the page (Nederlands, Français, Deutsch, English).",
+    "Check readiness at {base}/readyz: it answers 200 when PostgreSQL and Redis both respond.",
+    "Read the API description at {base}/schema and the accessibility statement at {base}/accessibility.",
+]
+
+
+async def seed_demo_data(database_url: str) -> str:
+    """Run every area's demo seeder in one transaction; a second run adds nothing."""
+    conn = await connect(database_url)
+    try:
+        async with conn.transaction():
+            added = [await seeder(conn) for seeder in DEMO_SEEDERS]
+    finally:
+        await conn.close()
+    return f"Demo data: {sum(added)} row(s) added by {len(DEMO_SEEDERS)} seeder(s)."
+
+
+def demo_personas_text(base: str) -> str:
+    """What to sign in as; filled in by the identity area."""
+    return f"  Home page: {base}/"
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"vitrine: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _require_urls(settings: Settings) -> tuple[str, str]:
+    if settings.database_url is None or settings.redis_url is None:
+        missing = "DATABASE_URL" if settings.database_url is None else "REDIS_URL"
+        print(
+            f"vitrine: configuration error: {missing}: not set (use `make run`, which starts embedded services)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    return settings.database_url, settings.redis_url
+
+
+async def _migrate(database_url: str) -> int:
+    conn = await connect(database_url)
+    try:
+        return len(await migrate(conn))
+    finally:
+        await conn.close()
+
+
+def command_migrate(settings: Settings) -> int:
+    """Apply pending migrations."""
+    database_url, _ = _require_urls(settings)
+    try:
+        applied = asyncio.run(_migrate(database_url))
+    except MigrationError as exc:
+        print(f"vitrine: migration refused: {exc}", file=sys.stderr)
+        return 3
+    print(f"vitrine: {applied} migration(s) applied")
+    return 0
+
+
+def command_seed(settings: Settings) -> int:
+    """Load the demo data (idempotent); refused in production."""
+    if settings.is_production:
+        print("vitrine: demo data is never loaded in production", file=sys.stderr)
+        return 2
+    database_url, _ = _require_urls(settings)
+    print(asyncio.run(seed_demo_data(database_url)))
+    return 0
+
+
+def command_web(settings: Settings) -> int:
+    """Serve the web app with uvicorn."""
+    import uvicorn
+
+    from backend.core.log_setup import configure_logging
+
+    _require_urls(settings)
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        "backend.cli:web_app_factory",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.web_workers,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        server_header=False,
+        log_config=None,
+    )
+    return 0
+
+
+def web_app_factory() -> Any:
+    """Uvicorn's factory: builds the app from the environment in each web process."""
+    from backend.app import create_app
+
+    return create_app(load_settings())
+
+
+def command_worker(settings: Settings) -> int:
+    """Run the background worker."""
+    from backend.worker import run_worker
+
+    _require_urls(settings)
+    run_worker(settings)
+    return 0
+
+
+def command_embedded(settings: Settings, command: Sequence[str]) -> int:
+    """Run a command with DATABASE_URL and REDIS_URL set, starting embedded servers for unset ones."""
+    if not command:
+        print("vitrine embedded: give a command after --", file=sys.stderr)
+        return 2
+    with services_for(settings.local_path, database_url=settings.database_url, redis_url=settings.redis_url) as urls:
+        return subprocess.call(list(command), env={**os.environ, **urls})  # noqa: S603 (the developer's own command)
+
+
+def command_dev(settings: Settings) -> int:
+    """`make run`: services, migrations, demo data, web and worker together, until Ctrl-C."""
+    if settings.is_production:
+        print("vitrine dev: not for production; run `vitrine web` and `vitrine worker`", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    with services_for(settings.local_path, database_url=settings.database_url, redis_url=settings.redis_url) as urls:
+        env = {**os.environ, **urls}
+        asyncio.run(_migrate(urls["DATABASE_URL"]))
+        seeded = asyncio.run(seed_demo_data(urls["DATABASE_URL"]))
+        children = [
+            subprocess.Popen([sys.executable, "-m", "backend.cli", role], env=env)  # noqa: S603
+            for role in ("web", "worker")
+        ]
+        stopping = False
+
+        def stop(signum: int, _frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            ready = _wait_ready(f"http://{settings.host}:{settings.port}/readyz", children)
+            if ready:
+                _print_banner(settings, seeded, time.monotonic() - started)
+            while not stopping and ready and all(child.poll() is None for child in children):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            _stop_children(children)
+        print("\nvitrine: stopped web, worker and embedded services.")
+        return 0 if ready else 1
+
+
+def _wait_ready(url: str, children: list[subprocess.Popen[bytes]]) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            print("vitrine: a process stopped during start-up (see the lines above)", file=sys.stderr)
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 (our own loopback URL)
+                if answer.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    print(f"vitrine: not ready after {READY_TIMEOUT_SECONDS} s", file=sys.stderr)
+    return False
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _print_banner(settings: Settings, seeded: str, seconds: float) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    lines = [
+        "",
+        "=" * 72,
+        f"  Vitrine is up at {base}/   (ready in {seconds:.1f} s)",
+        f"  {seeded}",
+        "",
+        demo_personas_text(base),
+        "",
+        "  Things to try:",
+        *(f"    {number}. {text.format(base=base)}" for number, text in enumerate(DEMO_TRIES, start=1)),
+        "",
+        f"  Health: {base}/readyz   Metrics: {base}/metrics   API: {base}/schema",
+        "  Press Ctrl-C to stop everything.",
+        "=" * 72,
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line grammar."""
+    parser = argparse.ArgumentParser(prog="vitrine", description="Vitrine: Belgian social-security data.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("web", help="serve the web app and API")
+    commands.add_parser("worker", help="run the background worker")
+    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("seed", help="load the demo data (idempotent; never in production)")
+    commands.add_parser("dev", help="everything for local development (what `make run` does)")
+    commands.add_parser("check-config", help="validate the configuration and exit")
+    embedded = commands.add_parser("embedded", help="run a command with embedded services for unset URLs")
+    embedded.add_argument("argv", nargs=argparse.REMAINDER, help="the command, after --")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `vitrine` console script."""
+    args = build_parser().parse_args(argv)
+    settings = _settings_or_exit()
+    match args.command:
+        case "web":
+            return command_web(settings)
+        case "worker":
+            return command_worker(settings)
+        case "migrate":
+            return command_migrate(settings)
+        case "seed":
+            return command_seed(settings)
+        case "dev":
+            return command_dev(settings)
+        case "check-config":
+            print(f"vitrine: configuration valid for {settings.env}")
+            return 0
+        case "embedded":
+            command = list(args.argv)
+            if command[:1] == ["--"]:
+                command = command[1:]
+            return command_embedded(settings, command)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

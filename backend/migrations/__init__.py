@@ -1,0 +1,1 @@
+"""Numbered, forward-only SQL migrations (NNNN_<what>.sql), applied by backend.core.migrations."""

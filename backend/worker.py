@@ -1,0 +1,120 @@
+"""Composition root for the worker process: every area's arq jobs and crons, wired to shared resources.
+
+Jobs are plain async functions that take ids; resources (the database pool) live in `ctx`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from arq import cron
+from arq.connections import RedisSettings
+from arq.worker import Worker
+from prometheus_client import Counter, Histogram, start_http_server
+
+from backend.core.db import create_pool, pool_source, transaction
+from backend.core.log_setup import configure_logging
+from backend.core.settings import Settings, SettingsError
+from backend.core.worker_health import (
+    delete_heartbeat,
+    delete_stale_heartbeats,
+    upsert_heartbeat,
+    worker_name,
+)
+
+logger = logging.getLogger("vitrine.worker")
+
+JOBS_FINISHED = Counter("vitrine_jobs_finished", "Jobs finished by this worker", ["function", "outcome"])
+JOB_SECONDS = Histogram("vitrine_job_seconds", "Time spent running a job", ["function"])
+STALE_AFTER_SECONDS = 15 * 60
+
+
+async def heartbeat(ctx: dict[str, Any]) -> None:
+    """Cron: say this worker is alive, and forget workers silent for a quarter of an hour."""
+    async with transaction(ctx["connection_source"]) as conn:
+        await upsert_heartbeat(
+            conn, name=ctx["worker_name"], started_at=ctx["started_at"], jobs_done=ctx["stats"]["jobs_done"]
+        )
+        await delete_stale_heartbeats(conn, older_than_seconds=STALE_AFTER_SECONDS)
+
+
+async def on_startup(ctx: dict[str, Any]) -> None:
+    """Open the database pool and report the first heartbeat."""
+    settings: Settings = ctx["settings"]
+    assert settings.database_url is not None
+    ctx["db_pool"] = await create_pool(
+        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+    )
+    ctx["connection_source"] = pool_source(ctx["db_pool"])
+    ctx["worker_name"] = worker_name()
+    ctx["started_at"] = datetime.now(UTC)
+    # arq copies ctx for each job, so counters live in a dict shared by reference.
+    ctx["stats"] = {"jobs_done": 0}
+    await heartbeat(ctx)
+    logger.info("worker started", extra={"worker": ctx["worker_name"]})
+
+
+async def on_shutdown(ctx: dict[str, Any]) -> None:
+    """Remove the heartbeat row and close the pool."""
+    pool = ctx.get("db_pool")
+    if pool is None:
+        return
+    async with transaction(ctx["connection_source"]) as conn:
+        await delete_heartbeat(conn, name=ctx["worker_name"])
+    await pool.close()
+
+
+async def on_job_start(ctx: dict[str, Any]) -> None:
+    """Remember when the job started, for the duration histogram."""
+    ctx["job_started"] = time.perf_counter()
+
+
+def job_label(job_id: str) -> str:
+    """A metrics label from a deterministic job id such as `deliver:123` or `cron:heartbeat:…`."""
+    parts = job_id.split(":")
+    if parts[0] == "cron" and len(parts) > 1:
+        return f"cron:{parts[1]}"
+    return parts[0] or "unknown"
+
+
+async def after_job_end(ctx: dict[str, Any]) -> None:
+    """Count the finished job and time it."""
+    ctx["stats"]["jobs_done"] += 1
+    function = job_label(str(ctx.get("job_id", "")))
+    started = ctx.pop("job_started", None)
+    if started is not None:
+        JOB_SECONDS.labels(function).observe(time.perf_counter() - started)
+    JOBS_FINISHED.labels(function, "done").inc()
+
+
+def build_worker(settings: Settings, *, burst: bool = False) -> Worker:
+    """An arq worker with every job and cron of Vitrine."""
+    if settings.database_url is None:
+        raise SettingsError("DATABASE_URL: not set (`make run` starts an embedded database)")
+    if settings.redis_url is None:
+        raise SettingsError("REDIS_URL: not set (`make run` starts an embedded Redis)")
+    return Worker(
+        functions=[],
+        cron_jobs=[cron(heartbeat, second={0, 30}, run_at_startup=False, unique=False)],
+        redis_settings=RedisSettings.from_dsn(settings.redis_url),
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+        on_job_start=on_job_start,
+        after_job_end=after_job_end,
+        ctx={"settings": settings},
+        burst=burst,
+        max_tries=5,
+        keep_result=3600,
+        handle_signals=True,
+    )
+
+
+def run_worker(settings: Settings) -> None:
+    """Run the worker until SIGINT/SIGTERM."""
+    configure_logging(settings.log_level)
+    if settings.worker_metrics_port:
+        start_http_server(settings.worker_metrics_port, addr=settings.host)
+    build_worker(settings).run()

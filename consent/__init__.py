@@ -1,0 +1,1 @@
+"""Mandates: who may help whom, with what, until when."""

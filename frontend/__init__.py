@@ -1,0 +1,1 @@
+"""Server-rendered pages, templates, components and static files."""

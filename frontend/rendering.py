@@ -1,0 +1,84 @@
+"""The Jinja2 environment and the one way pages are rendered.
+
+Templates receive finished data; the layout gets the language, the switcher's choices and the asset helper
+from here, so a page handler passes only what is its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Final
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request, Response
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+
+from backend.core import i18n
+from backend.core.errors import ProblemDetails
+from frontend.assets import static_url
+
+TEMPLATE_DIR: Final = Path(__file__).parent / "templates"
+LOCALE_DIR: Final = Path(__file__).parent / "locale"
+
+
+def create_environment() -> Environment:
+    """A strict, autoescaping environment with gettext bound to the current request's language."""
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    environment.globals["static_url"] = static_url
+    environment.globals["language_name"] = i18n.language_name
+    return environment
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    """Litestar's template configuration around our environment."""
+    i18n.load_catalogs(LOCALE_DIR)
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(create_environment()))
+
+
+def safe_next_path(path: str) -> str:
+    """A local path to go back to after a form; anything else becomes the home page."""
+    # Only a local path may be a redirect target: never another site, never a scheme-relative URL.
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
+def layout_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """What every page's layout needs."""
+    return {
+        "lang": i18n.current_language(),
+        "languages": i18n.LANGUAGES,
+        "current_path": safe_next_path(request.url.path),
+    }
+
+
+def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any) -> Template:
+    """Render a page template with the layout context."""
+    return Template(
+        template_name=template,
+        context={**layout_context(request), **context},
+        status_code=status_code,
+    )
+
+
+def render_error_page(request: Request[Any, Any, Any], problem: ProblemDetails) -> Response[Any]:
+    """The friendly HTML error page, in the person's language, with the request id to quote."""
+    return page(
+        request,
+        "pages/error.html",
+        status_code=problem.status,
+        status=problem.status,
+        request_id=problem.request_id,
+    )

@@ -1,0 +1,1 @@
+"""Notifications: inbox, e-mail and Web Push, delivered once."""

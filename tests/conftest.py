@@ -1,0 +1,140 @@
+"""Test fixtures: a real PostgreSQL database per test worker built by the real migrations, a connection
+rolled back after each test, a real Redis database per worker, and the app wired to both.
+
+DATABASE_URL and REDIS_URL point at the servers (`make test` starts embedded ones when they are unset).
+This file is a composition root: it may import every area.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from arq import create_pool as create_arq_pool
+from arq.connections import ArqRedis, RedisSettings
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from backend.app import create_app
+from backend.core.db import connect
+from backend.core.migrations import migrate
+from backend.core.settings import Settings, load_settings
+
+
+def _worker_number() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0)
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+def _with_redis_db(url: str, number: int) -> str:
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, f"db={number}", ""))
+    return urlunsplit((parts.scheme, parts.netloc, f"/{number}", "", ""))
+
+
+@pytest.fixture(scope="session")
+def server_urls() -> tuple[str, str]:
+    """The servers the suite runs against; refusing to run without them rather than skipping."""
+    database_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    if not database_url or not redis_url:
+        pytest.exit("DATABASE_URL and REDIS_URL must be set: run the suite with `make test`", returncode=4)
+    return database_url, redis_url
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_urls: tuple[str, str]) -> AsyncIterator[str]:
+    """A fresh database for this test worker, built by the migrations, dropped at the end."""
+    name = f"vitrine_test_{_worker_number()}"
+    admin = await asyncpg.connect(_with_database(server_urls[0], "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = _with_database(server_urls[0], name)
+    conn = await connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    yield url
+    admin = await asyncpg.connect(_with_database(server_urls[0], "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(server_urls: tuple[str, str]) -> str:
+    """A Redis database number of this worker's own (1 + worker number)."""
+    return _with_redis_db(server_urls[1], 1 + _worker_number())
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, redis_url: str) -> Settings:
+    """Test settings pointing at this worker's database and Redis."""
+    return load_settings({"VITRINE_ENV": "test", "DATABASE_URL": database_url, "REDIS_URL": redis_url})
+
+
+@pytest.fixture(scope="session")
+async def session_connection(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """One connection for the worker's tests; each test runs inside a transaction on it."""
+    conn = await connect(database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def conn(session_connection: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    transaction = session_connection.transaction()
+    await transaction.start()
+    try:
+        yield session_connection
+    finally:
+        await transaction.rollback()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[ArqRedis]:
+    """This worker's Redis database, emptied after the test."""
+    pool = await create_arq_pool(RedisSettings.from_dsn(redis_url))
+    yield pool
+    await pool.flushdb()
+    await pool.aclose()
+
+
+@pytest.fixture
+def app(settings: Settings, conn: asyncpg.Connection, redis: ArqRedis) -> Litestar:
+    """The real app, its requests running inside the test's rolled-back transaction."""
+
+    @asynccontextmanager
+    async def test_connection() -> AsyncIterator[asyncpg.Connection]:
+        yield conn
+
+    return create_app(settings, connection_source=test_connection, redis=redis, configure_logs=False)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """An HTTP client for the app (no network; the ASGI app in process)."""
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def environ_without_urls() -> Iterator[dict[str, str]]:
+    """The process environment minus the service URLs (for tests of the embedded default)."""
+    yield {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
