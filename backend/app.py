@@ -48,8 +48,15 @@ def create_app(
     if configure_logs:
         configure_logging(settings.log_level)
 
+    state = State({"settings": settings})
+    if connection_source is not None:
+        state.connection_source = connection_source
+    if redis is not None:
+        state.redis = redis
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        """Open the pools this app owns (none when the caller passed its own, as tests do)."""
         pool: asyncpg.Pool | None = None
         own_redis: ArqRedis | None = None
         try:
@@ -60,15 +67,11 @@ def create_app(
                     settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
                 )
                 app.state.connection_source = pool_source(pool)
-            else:
-                app.state.connection_source = connection_source
             if redis is None:
                 if settings.redis_url is None:
                     raise SettingsError("REDIS_URL: not set (`make run` starts an embedded Redis)")
                 own_redis = await create_arq_pool(RedisSettings.from_dsn(settings.redis_url))
                 app.state.redis = own_redis
-            else:
-                app.state.redis = redis
             yield
         finally:
             if own_redis is not None:
@@ -111,7 +114,7 @@ def create_app(
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/openapi.json", "/"]), YamlRenderPlugin()],
         ),
-        state=State({"settings": settings}),
+        state=state,
         debug=False,
         logging_config=None,  # our JSON logging (configure_logging) owns the handlers
     )

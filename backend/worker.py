@@ -90,7 +90,7 @@ async def after_job_end(ctx: dict[str, Any]) -> None:
     JOBS_FINISHED.labels(function, "done").inc()
 
 
-def build_worker(settings: Settings, *, burst: bool = False) -> Worker:
+def build_worker(settings: Settings, *, burst: bool = False, handle_signals: bool = True) -> Worker:
     """An arq worker with every job and cron of Vitrine."""
     if settings.database_url is None:
         raise SettingsError("DATABASE_URL: not set (`make run` starts an embedded database)")
@@ -108,7 +108,7 @@ def build_worker(settings: Settings, *, burst: bool = False) -> Worker:
         burst=burst,
         max_tries=5,
         keep_result=3600,
-        handle_signals=True,
+        handle_signals=handle_signals,
     )
 
 

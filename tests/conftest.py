@@ -8,21 +8,29 @@ This file is a composition root: it may import every area.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 import pytest
 from arq import create_pool as create_arq_pool
 from arq.connections import ArqRedis, RedisSettings
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
 from backend.core.db import connect
 from backend.core.migrations import migrate
 from backend.core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, MutableMapping
+
+    _ASGIApp = Callable[
+        [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
+    ]
 
 
 def _worker_number() -> int:
@@ -128,13 +136,19 @@ def app(settings: Settings, conn: asyncpg.Connection, redis: ArqRedis) -> Litest
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    """An HTTP client for the app (no network; the ASGI app in process)."""
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the app, in process and on the test's own event loop (so it can share `conn`)."""
+    async with in_process_client(app) as test_client:
         yield test_client
 
 
+def in_process_client(app: Litestar) -> httpx.AsyncClient:
+    """An httpx client that calls the ASGI app directly on the current event loop."""
+    transport = httpx.ASGITransport(app=cast("_ASGIApp", app))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
+
+
 @pytest.fixture
-def environ_without_urls() -> Iterator[dict[str, str]]:
+def environ_without_urls() -> dict[str, str]:
     """The process environment minus the service URLs (for tests of the embedded default)."""
-    yield {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
+    return {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
 from backend.core import i18n
@@ -36,7 +35,7 @@ async def accessibility_statement(request: Request[Any, Any, Any]) -> Template:
 @post("/language", name="choose-language", include_in_schema=False, status_code=303)
 async def choose_language(
     request: Request[Any, Any, Any],
-    data: Annotated[LanguageChoice, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    data: URLEncodedBody[LanguageChoice],
 ) -> Response[Any]:
     """Remember the chosen language in a cookie and go back to the page the person was on."""
     language = i18n.parse_language(data.lang) or i18n.DEFAULT_LANGUAGE

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from backend.core.http_middleware import CONTENT_SECURITY_POLICY
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 @pytest.mark.parametrize(
@@ -66,7 +65,12 @@ async def test_unknown_api_path_is_problem_json(client: Client) -> None:
 
 @pytest.mark.parametrize(
     ("lang", "heading"),
-    [("nl", "Pagina niet gevonden"), ("fr", "Page introuvable"), ("de", "Seite nicht gefunden"), ("en", "Page not found")],
+    [
+        ("nl", "Pagina niet gevonden"),
+        ("fr", "Page introuvable"),
+        ("de", "Seite nicht gefunden"),
+        ("en", "Page not found"),
+    ],
 )
 async def test_unknown_page_is_friendly_html_in_the_person_s_language(client: Client, lang: str, heading: str) -> None:
     client.cookies.set("vitrine_lang", lang)

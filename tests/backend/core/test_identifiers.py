@@ -45,9 +45,7 @@ def _error_code(value: str, *, today: date = TODAY) -> str:
         ("17073003384", date(2017, 7, 30), 2017, "M", "17.07.30-033.84"),
     ],
 )
-def test_worked_examples_are_valid(
-    value: str, birth_date: date, birth_year: int, sex: str, formatted: str
-) -> None:
+def test_worked_examples_are_valid(value: str, birth_date: date, birth_year: int, sex: str, formatted: str) -> None:
     insz = parse_insz(value, today=TODAY)
     assert insz.digits == value
     assert insz.kind == "insz"
@@ -172,9 +170,7 @@ def test_impossible_day_is_refused(first9: str) -> None:
 
 def test_february_29_depends_on_century() -> None:
     # 2000 is a leap year, 1900 is not.
-    assert parse_insz(_with_check("000229001", born_2000_or_later=True), today=TODAY).birth_date == date(
-        2000, 2, 29
-    )
+    assert parse_insz(_with_check("000229001", born_2000_or_later=True), today=TODAY).birth_date == date(2000, 2, 29)
     assert _error_code(_with_check("000229001", born_2000_or_later=False)) == "birth_date"
 
 
@@ -376,18 +372,14 @@ def test_kbo_wrong_checksum_refused(value: str) -> None:
     assert excinfo.value.message == "KBO check digits do not match"
 
 
-@pytest.mark.parametrize(
-    ("value", "code"), [("", "length"), ("04287594", "length"), ("04287594970", "length")]
-)
+@pytest.mark.parametrize(("value", "code"), [("", "length"), ("04287594", "length"), ("04287594970", "length")])
 def test_kbo_wrong_length_refused(value: str, code: str) -> None:
     with pytest.raises(IdentifierError) as excinfo:
         parse_kbo(value)
     assert excinfo.value.code == code
 
 
-@pytest.mark.parametrize(
-    "value", ["0428-759-497", "0428/759/497", "FR0428759497", "042875949A", "BEBE0428759497"]
-)
+@pytest.mark.parametrize("value", ["0428-759-497", "0428/759/497", "FR0428759497", "042875949A", "BEBE0428759497"])
 def test_kbo_other_characters_refused(value: str) -> None:
     with pytest.raises(IdentifierError) as excinfo:
         parse_kbo(value)

@@ -1,0 +1,47 @@
+"""The worker process: heartbeats, job metrics labels, and a real arq worker run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import pytest
+
+from backend.core.db import connect
+from backend.core.settings import Settings
+from backend.worker import build_worker, job_label, on_shutdown, on_startup
+
+
+@pytest.mark.parametrize(
+    ("job_id", "label"),
+    [("deliver:42", "deliver"), ("cron:heartbeat:1732540800000", "cron:heartbeat"), ("", "unknown")],
+)
+def test_job_labels_come_from_deterministic_ids(job_id: str, label: str) -> None:
+    assert job_label(job_id) == label
+
+
+async def test_a_worker_reports_a_heartbeat_and_removes_it_on_shutdown(settings: Settings) -> None:
+    ctx: dict[str, Any] = {"settings": settings}
+    await on_startup(ctx)
+    observer = await connect(settings.database_url or "")
+    try:
+        row = await observer.fetchrow(
+            "SELECT jobs_done, beat_at FROM worker_heartbeats WHERE worker_name = $1", ctx["worker_name"]
+        )
+        assert row is not None
+        assert row["jobs_done"] == 0
+        await on_shutdown(ctx)
+        gone = await observer.fetchval(
+            "SELECT count(*) FROM worker_heartbeats WHERE worker_name = $1", ctx["worker_name"]
+        )
+        assert gone == 0
+    finally:
+        await observer.close()
+
+
+async def test_a_burst_worker_starts_and_stops_cleanly(settings: Settings, conn: asyncpg.Connection) -> None:
+    worker = build_worker(settings, burst=True, handle_signals=False)
+    await worker.main()
+    await worker.close()
+    leftover = await conn.fetchval("SELECT count(*) FROM worker_heartbeats")
+    assert leftover == 0
