@@ -50,3 +50,19 @@ seed: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
+
+# Translations: re-extract every marked string (babel.cfg) into frontend/locale/messages.pot and merge it into the
+# nl/fr/de/en catalogs. Translators then fill each new empty msgstr in frontend/locale/<lang>/LC_MESSAGES/messages.po
+# (English: copy the msgid); tests/frontend/test_catalogs.py fails until every catalog is complete.
+LOCALE_DIR := frontend/locale
+LANGUAGES := nl fr de en
+
+.PHONY: messages
+
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --add-location=file --sort-output --no-wrap -c "TRANSLATORS:" \
+		--project=Vitrine --copyright-holder=Vitrine -o $(LOCALE_DIR)/messages.pot .
+	for lang in $(LANGUAGES); do \
+		$(BIN)/pybabel update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) -l $$lang \
+			--no-wrap --no-fuzzy-matching --ignore-obsolete || exit 1; \
+	done
