@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
+import httpx
 from arq import create_pool as create_arq_pool
 from arq.connections import ArqRedis, RedisSettings
 from litestar import Litestar
@@ -16,6 +18,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 
+from backend.core.auth.middleware import SessionMiddleware
+from backend.core.auth.oidc import OidcClient, OidcConfig
+from backend.core.auth.routes import InstitutionController
 from backend.core.db import Connection, ConnectionSource, create_pool, pool_source, transaction
 from backend.core.errors import make_exception_handler
 from backend.core.health import MetricsController, healthz, readyz
@@ -23,7 +28,10 @@ from backend.core.http_middleware import RequestContext
 from backend.core.log_setup import configure_logging
 from backend.core.settings import Settings, SettingsError
 from frontend.assets import serve_static
+from frontend.pages.account import my_overview, switch_acting_context
+from frontend.pages.dev_sign_in import dev_sign_in, dev_sign_in_page
 from frontend.pages.general import accessibility_statement, choose_language, home
+from frontend.pages.sign_in import oidc_callback, oidc_start, sign_in_page, sign_out
 from frontend.rendering import render_error_page, template_config
 
 API_VERSION = "0.1.0"
@@ -37,11 +45,25 @@ async def provide_connection(state: State) -> AsyncIterator[Connection]:
         yield conn
 
 
+def oidc_config(settings: Settings) -> OidcConfig:
+    """The relying-party configuration for the federal authentication service."""
+    assert settings.oidc_issuer is not None
+    assert settings.oidc_client_id is not None
+    assert settings.oidc_client_secret is not None
+    return OidcConfig(
+        issuer=settings.oidc_issuer,
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        redirect_uri=f"{settings.base_url.rstrip('/')}/auth/oidc/callback",
+    )
+
+
 def create_app(
     settings: Settings,
     *,
     connection_source: ConnectionSource | None = None,
     redis: ArqRedis | None = None,
+    oidc: OidcClient | None = None,
     configure_logs: bool = True,
 ) -> Litestar:
     """Build the web app. Tests pass their own connection source and Redis instead of the real pools."""
@@ -53,12 +75,15 @@ def create_app(
         state.connection_source = connection_source
     if redis is not None:
         state.redis = redis
+    if oidc is not None:
+        state.oidc = oidc
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         """Open the pools this app owns (none when the caller passed its own, as tests do)."""
         pool: asyncpg.Pool | None = None
         own_redis: ArqRedis | None = None
+        oidc_http: httpx.AsyncClient | None = None
         try:
             if connection_source is None:
                 if settings.database_url is None:
@@ -72,8 +97,13 @@ def create_app(
                     raise SettingsError("REDIS_URL: not set (`make run` starts an embedded Redis)")
                 own_redis = await create_arq_pool(RedisSettings.from_dsn(settings.redis_url))
                 app.state.redis = own_redis
+            if settings.oidc_enabled and getattr(app.state, "oidc", None) is None:
+                oidc_http = httpx.AsyncClient(timeout=10)
+                app.state.oidc = OidcClient(oidc_config(settings), oidc_http)
             yield
         finally:
+            if oidc_http is not None:
+                await oidc_http.aclose()
             if own_redis is not None:
                 await own_redis.aclose()
             if pool is not None:
@@ -85,19 +115,31 @@ def create_app(
         group_path=True,
         exclude=[r"^/metrics$", r"^/static/"],
     )
+    route_handlers: list[Any] = [
+        home,
+        accessibility_statement,
+        choose_language,
+        serve_static,
+        healthz,
+        readyz,
+        MetricsController,
+        InstitutionController,
+        sign_in_page,
+        oidc_start,
+        oidc_callback,
+        sign_out,
+        my_overview,
+        switch_acting_context,
+    ]
+    if settings.is_development:
+        # The demo sign-in must not exist anywhere else: not hidden, not guarded, absent.
+        route_handlers += [dev_sign_in_page, dev_sign_in]
+
     app = Litestar(
-        route_handlers=[
-            home,
-            accessibility_statement,
-            choose_language,
-            serve_static,
-            healthz,
-            readyz,
-            MetricsController,
-        ],
+        route_handlers=route_handlers,
         dependencies={"conn": Provide(provide_connection)},
         lifespan=[lifespan],
-        middleware=[prometheus.middleware],
+        middleware=[prometheus.middleware, SessionMiddleware()],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="vitrine_csrf",

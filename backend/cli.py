@@ -14,36 +14,52 @@ import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from backend.core.auth.demo_clients import demo_client_id, key_id, key_path, register_demo_clients
+from backend.core.auth.institution_keys import load_or_create_private_key, make_assertion
 from backend.core.db import Connection, connect
 from backend.core.embedded import services_for
+from backend.core.identity.demo import INSTITUTIONS, PERSONAS, seed_identity
 from backend.core.migrations import MigrationError, migrate
 from backend.core.settings import Settings, SettingsError, load_settings
 
 READY_TIMEOUT_SECONDS = 90
 
-# Each area adds its demo seeder here (idempotent, through its own service functions).
-DEMO_SEEDERS: list[Callable[[Connection], Awaitable[int]]] = []
+
+async def _seed_identity(conn: Connection, settings: Settings) -> int:
+    return await seed_identity(conn, secret=settings.secret_key)
+
+
+async def _seed_demo_clients(conn: Connection, settings: Settings) -> int:
+    return await register_demo_clients(conn, settings.local_path / "keys")
+
+
+# Each area adds its demo seeder here, in dependency order (idempotent, through its own service functions).
+DEMO_SEEDERS: list[Callable[[Connection, Settings], Awaitable[int]]] = [_seed_identity, _seed_demo_clients]
 DEMO_TRIES = [
+    "Sign in as Nathalie Lambert at {base}/dev/sign-in, then on {base}/my switch to working for the CPAS of Liège.",
     "Open {base}/ and switch the language at the top of the page (Nederlands, Français, Deutsch, English).",
-    "Check readiness at {base}/readyz: it answers 200 when PostgreSQL and Redis both respond.",
-    "Read the API description at {base}/schema and the accessibility statement at {base}/accessibility.",
+    'Call the institution API: curl -H "Authorization: Bearer $(.venv/bin/vitrine institution-token ONEM '
+    '--purpose unemployment_benefit)" {base}/api/v1/institution/whoami (a second use of one token is refused).',
+    "Check readiness at {base}/readyz and read the API description at {base}/schema.",
 ]
 
 
-async def seed_demo_data(database_url: str) -> str:
+async def seed_demo_data(database_url: str, settings: Settings) -> str:
     """Run every area's demo seeder in one transaction; a second run adds nothing."""
     conn = await connect(database_url)
     try:
         async with conn.transaction():
-            added = [await seeder(conn) for seeder in DEMO_SEEDERS]
+            added = [await seeder(conn, settings) for seeder in DEMO_SEEDERS]
     finally:
         await conn.close()
     return f"Demo data: {sum(added)} row(s) added by {len(DEMO_SEEDERS)} seeder(s)."
 
 
 def demo_personas_text(base: str) -> str:
-    """What to sign in as; filled in by the identity area."""
-    return f"  Home page: {base}/"
+    """Who to sign in as, one line each."""
+    lines = [f"  Sign in as a demo person at {base}/dev/sign-in :"]
+    lines += [f"    - {p.given_name} {p.family_name}: {p.summary}" for p in PERSONAS]
+    return "\n".join(lines)
 
 
 def _settings_or_exit() -> Settings:
@@ -91,7 +107,7 @@ def command_seed(settings: Settings) -> int:
         print("vitrine: demo data is never loaded in production", file=sys.stderr)
         return 2
     database_url, _ = _require_urls(settings)
-    print(asyncio.run(seed_demo_data(database_url)))
+    print(asyncio.run(seed_demo_data(database_url, settings)))
     return 0
 
 
@@ -151,7 +167,7 @@ def command_dev(settings: Settings) -> int:
     with services_for(settings.local_path, database_url=settings.database_url, redis_url=settings.redis_url) as urls:
         env = {**os.environ, **urls}
         asyncio.run(_migrate(urls["DATABASE_URL"]))
-        seeded = asyncio.run(seed_demo_data(urls["DATABASE_URL"]))
+        seeded = asyncio.run(seed_demo_data(urls["DATABASE_URL"], settings))
         children = [
             subprocess.Popen([sys.executable, "-m", "backend.cli", role], env=env)  # noqa: S603
             for role in ("web", "worker")
@@ -228,6 +244,26 @@ def _print_banner(settings: Settings, seeded: str, seconds: float) -> None:
     print("\n".join(lines), flush=True)
 
 
+def command_institution_token(settings: Settings, code: str, purpose: str | None) -> int:
+    """Print a fresh signed assertion for a demo institution (development and test only)."""
+    if settings.is_production:
+        print("vitrine: demo institution keys do not exist in production", file=sys.stderr)
+        return 2
+    known = {demo.code for demo in INSTITUTIONS}
+    if code.upper() not in known:
+        print(
+            f"vitrine: unknown institution code (one of: {', '.join(sorted(c for c in known if c))})", file=sys.stderr
+        )
+        return 2
+    path = key_path(settings.local_path / "keys", code.upper())
+    if not path.exists():
+        print("vitrine: no demo key yet: run `vitrine seed` (or `make run`) first", file=sys.stderr)
+        return 2
+    key = load_or_create_private_key(path)
+    print(make_assertion(key, client_id=demo_client_id(code.upper()), kid=key_id(key), purpose=purpose))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar."""
     parser = argparse.ArgumentParser(prog="vitrine", description="Vitrine: Belgian social-security data.")
@@ -238,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("seed", help="load the demo data (idempotent; never in production)")
     commands.add_parser("dev", help="everything for local development (what `make run` does)")
     commands.add_parser("check-config", help="validate the configuration and exit")
+    token = commands.add_parser("institution-token", help="print a signed assertion for a demo institution")
+    token.add_argument("code", help="institution code, e.g. ONEM")
+    token.add_argument("--purpose", help="purpose code to sign into the assertion, e.g. unemployment_benefit")
     embedded = commands.add_parser("embedded", help="run a command with embedded services for unset URLs")
     embedded.add_argument("argv", nargs=argparse.REMAINDER, help="the command, after --")
     return parser
@@ -258,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_seed(settings)
         case "dev":
             return command_dev(settings)
+        case "institution-token":
+            return command_institution_token(settings, args.code, args.purpose)
         case "check-config":
             print(f"vitrine: configuration valid for {settings.env}")
             return 0

@@ -15,6 +15,9 @@ from arq.connections import RedisSettings
 from arq.worker import Worker
 from prometheus_client import Counter, Histogram, start_http_server
 
+from backend.core.auth import rate_limit
+from backend.core.auth.assertion_queries import delete_expired_assertions
+from backend.core.auth.oidc_queries import delete_stale_login_attempts
 from backend.core.db import create_pool, pool_source, transaction
 from backend.core.log_setup import configure_logging
 from backend.core.settings import Settings, SettingsError
@@ -39,6 +42,16 @@ async def heartbeat(ctx: dict[str, Any]) -> None:
             conn, name=ctx["worker_name"], started_at=ctx["started_at"], jobs_done=ctx["stats"]["jobs_done"]
         )
         await delete_stale_heartbeats(conn, older_than_seconds=STALE_AFTER_SECONDS)
+
+
+async def purge_expired_auth_state(ctx: dict[str, Any]) -> None:
+    """Cron: forget spent assertion ids past their expiry, abandoned sign-ins and old rate-limit windows."""
+    source = ctx["connection_source"]
+    async with transaction(source) as conn:
+        assertions = await delete_expired_assertions(conn)
+        attempts = await delete_stale_login_attempts(conn)
+    windows = await rate_limit.delete_old_windows(source)
+    logger.info("purged", extra={"assertions": assertions, "login_attempts": attempts, "rate_windows": windows})
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:
@@ -98,7 +111,10 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
         raise SettingsError("REDIS_URL: not set (`make run` starts an embedded Redis)")
     return Worker(
         functions=[],
-        cron_jobs=[cron(heartbeat, second={0, 30}, run_at_startup=False, unique=False)],
+        cron_jobs=[
+            cron(heartbeat, second={0, 30}, run_at_startup=False, unique=False),
+            cron(purge_expired_auth_state, minute={7}, second={0}, unique=True),
+        ],
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
         on_startup=on_startup,
         on_shutdown=on_shutdown,

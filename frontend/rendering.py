@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request, Response
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
 from backend.core import i18n
+from backend.core.auth.actors import SignedIn
 from backend.core.errors import ProblemDetails
 from frontend.assets import static_url
 
@@ -57,10 +59,12 @@ def safe_next_path(path: str) -> str:
 
 def layout_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """What every page's layout needs."""
+    user = request.scope.get("user")
     return {
         "lang": i18n.current_language(),
         "languages": i18n.LANGUAGES,
         "current_path": safe_next_path(request.url.path),
+        "user": user if isinstance(user, SignedIn) else None,
     }
 
 
@@ -74,7 +78,12 @@ def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 2
 
 
 def render_error_page(request: Request[Any, Any, Any], problem: ProblemDetails) -> Response[Any]:
-    """The friendly HTML error page, in the person's language, with the request id to quote."""
+    """The friendly HTML error page, in the person's language, with the request id to quote.
+
+    A page that needs a signed-in person sends a visitor to sign in, then back to where they were.
+    """
+    if problem.status == 401 and request.method == "GET":
+        return Redirect(path=f"/sign-in?next={quote(safe_next_path(request.url.path))}", status_code=303)
     return page(
         request,
         "pages/error.html",

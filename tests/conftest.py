@@ -63,7 +63,8 @@ def server_urls() -> tuple[str, str]:
 @pytest.fixture(scope="session")
 async def database_url(server_urls: tuple[str, str]) -> AsyncIterator[str]:
     """A fresh database for this test worker, built by the migrations, dropped at the end."""
-    name = f"vitrine_test_{_worker_number()}"
+    # The process id keeps concurrent runs on one server (two checkouts, CI beside a developer) apart.
+    name = f"vitrine_test_{os.getpid()}"
     admin = await asyncpg.connect(_with_database(server_urls[0], "postgres"))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -82,6 +83,19 @@ async def database_url(server_urls: tuple[str, str]) -> AsyncIterator[str]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def scratch_database_url(database_url: str) -> AsyncIterator[str]:
+    """An empty database of the test's own, for tests that commit or migrate from nothing; dropped after."""
+    parts = urlsplit(database_url)
+    name = f"{parts.path.lstrip('/')}_scratch"
+    admin = await asyncpg.connect(_with_database(database_url, "postgres"))
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    yield _with_database(database_url, name)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
 
 
 @pytest.fixture(scope="session")

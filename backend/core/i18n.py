@@ -121,3 +121,8 @@ def language_name(language: Language) -> str:
 def _(message: str) -> str:
     """Marker and translator in one, for Python code that builds text (picked up by extraction)."""
     return gettext(message)
+
+
+def N_(message: str) -> str:  # noqa: N802 (the gettext convention for "mark, translate later")
+    """Mark a string for extraction where it is defined; it is translated where it is shown."""
+    return message

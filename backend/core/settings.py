@@ -45,6 +45,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     db_pool_max: _PositiveInt = msgspec.field(default=10, name="DB_POOL_MAX")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = msgspec.field(default="INFO", name="LOG_LEVEL")
     local_dir: str = msgspec.field(default=".local", name="VITRINE_LOCAL_DIR")
+    oidc_issuer: str | None = msgspec.field(default=None, name="OIDC_ISSUER")
+    oidc_client_id: str | None = msgspec.field(default=None, name="OIDC_CLIENT_ID")
+    oidc_client_secret: str | None = msgspec.field(default=None, name="OIDC_CLIENT_SECRET")
     worker_metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = msgspec.field(
         default=0, name="WORKER_METRICS_PORT"
     )
@@ -58,6 +61,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def is_development(self) -> bool:
         """True on a developer's machine (`make run`): the only place demo sign-in may exist."""
         return self.env == "development"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """True when sign-in through the federal authentication service is configured."""
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     @property
     def secure_cookies(self) -> bool:
@@ -109,6 +117,14 @@ def _check_consistency(settings: Settings) -> None:
         _check_url("DATABASE_URL", settings.database_url, {"postgresql", "postgres"})
     if settings.redis_url is not None:
         _check_url("REDIS_URL", settings.redis_url, {"redis", "rediss", "unix"})
+    if settings.oidc_issuer is not None:
+        _check_url("OIDC_ISSUER", settings.oidc_issuer, {"http", "https"} if not settings.is_production else {"https"})
+        for name, value in (
+            ("OIDC_CLIENT_ID", settings.oidc_client_id),
+            ("OIDC_CLIENT_SECRET", settings.oidc_client_secret),
+        ):
+            if not value:
+                raise SettingsError(f"{name}: required when OIDC_ISSUER is set")
     if settings.is_production:
         if settings.secret_key == DEVELOPMENT_SECRET:
             raise SettingsError("SECRET_KEY: production needs its own secret, not the development default")
@@ -118,6 +134,8 @@ def _check_consistency(settings: Settings) -> None:
             raise SettingsError("DATABASE_URL: required in production (no embedded database)")
         if settings.redis_url is None:
             raise SettingsError("REDIS_URL: required in production (no embedded Redis)")
+        if settings.oidc_issuer is None:
+            raise SettingsError("OIDC_ISSUER: required in production (the only way to sign in there)")
 
 
 def _check_url(name: str, value: str, schemes: set[str]) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from backend.core.db import connect
+from backend.core.db import connect, transaction
 from backend.core.settings import Settings
-from backend.worker import build_worker, job_label, on_shutdown, on_startup
+from backend.worker import build_worker, job_label, on_shutdown, on_startup, purge_expired_auth_state
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,21 @@ async def test_a_burst_worker_starts_and_stops_cleanly(settings: Settings, conn:
     await worker.close()
     leftover = await conn.fetchval("SELECT count(*) FROM worker_heartbeats")
     assert leftover == 0
+
+
+async def test_the_purge_cron_forgets_only_expired_auth_state(settings: Settings) -> None:
+    ctx: dict[str, Any] = {"settings": settings}
+    await on_startup(ctx)
+    try:
+        async with transaction(ctx["connection_source"]) as setup:
+            await setup.execute(
+                "INSERT INTO oidc_login_attempts (state, nonce, code_verifier, created_at) VALUES "
+                "('purge-old-state', 'n', 'v', now() - interval '2 hours'), ('purge-new-state', 'n', 'v', now())"
+            )
+        await purge_expired_auth_state(ctx)
+        async with transaction(ctx["connection_source"]) as check:
+            left = await check.fetch("SELECT state FROM oidc_login_attempts WHERE state LIKE 'purge-%'")
+            assert [row["state"] for row in left] == ["purge-new-state"]
+            await check.execute("DELETE FROM oidc_login_attempts WHERE state LIKE 'purge-%'")
+    finally:
+        await on_shutdown(ctx)

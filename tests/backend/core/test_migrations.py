@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -19,22 +17,8 @@ def test_files_are_numbered_without_gaps() -> None:
     assert all(migration.sql.strip() for migration in migrations)
 
 
-@pytest.fixture
-async def scratch_url(database_url: str) -> AsyncIterator[str]:
-    """An empty database of its own, for tests that migrate from nothing."""
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/") + "_scratch"
-    admin_url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
-
-
-async def test_migrate_applies_everything_once(scratch_url: str) -> None:
-    conn = await connect(scratch_url)
+async def test_migrate_applies_everything_once(scratch_database_url: str) -> None:
+    conn = await connect(scratch_database_url)
     try:
         first = await migrate(conn)
         assert [m.version for m in first] == [m.version for m in load_migrations()]
@@ -44,8 +28,8 @@ async def test_migrate_applies_everything_once(scratch_url: str) -> None:
         await conn.close()
 
 
-async def test_concurrent_migrations_do_not_collide(scratch_url: str) -> None:
-    conns = [await connect(scratch_url) for _ in range(3)]
+async def test_concurrent_migrations_do_not_collide(scratch_database_url: str) -> None:
+    conns = [await connect(scratch_database_url) for _ in range(3)]
     try:
         results = await asyncio.gather(*(migrate(conn) for conn in conns))
         assert sum(len(result) for result in results) == len(load_migrations())
@@ -54,10 +38,10 @@ async def test_concurrent_migrations_do_not_collide(scratch_url: str) -> None:
             await conn.close()
 
 
-async def test_a_failing_migration_leaves_nothing_behind(scratch_url: str) -> None:
+async def test_a_failing_migration_leaves_nothing_behind(scratch_database_url: str) -> None:
     good = load_migrations()
     broken = [*good, Migration(len(good) + 1, "broken", "CREATE TABLE half_done (id int); SELECT 1/0;")]
-    conn = await connect(scratch_url)
+    conn = await connect(scratch_database_url)
     try:
         with pytest.raises(asyncpg.DivisionByZeroError):
             await migrate(conn, broken)
@@ -67,8 +51,8 @@ async def test_a_failing_migration_leaves_nothing_behind(scratch_url: str) -> No
         await conn.close()
 
 
-async def test_a_database_ahead_of_the_code_is_refused(scratch_url: str) -> None:
-    conn = await connect(scratch_url)
+async def test_a_database_ahead_of_the_code_is_refused(scratch_database_url: str) -> None:
+    conn = await connect(scratch_database_url)
     try:
         await migrate(conn)
         future = len(load_migrations()) + 1
@@ -79,8 +63,8 @@ async def test_a_database_ahead_of_the_code_is_refused(scratch_url: str) -> None
         await conn.close()
 
 
-async def test_a_renamed_migration_is_refused(scratch_url: str) -> None:
-    conn = await connect(scratch_url)
+async def test_a_renamed_migration_is_refused(scratch_database_url: str) -> None:
+    conn = await connect(scratch_database_url)
     try:
         await migrate(conn)
         await conn.execute("UPDATE schema_migrations SET name = 'something_else' WHERE version = 1")

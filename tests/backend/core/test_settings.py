@@ -15,6 +15,9 @@ PRODUCTION_OK = {
     "BASE_URL": "https://vitrine.example",
     "DATABASE_URL": "postgresql://vitrine@db.internal/vitrine",
     "REDIS_URL": "redis://redis.internal:6379/0",
+    "OIDC_ISSUER": "https://idp.example",
+    "OIDC_CLIENT_ID": "vitrine",
+    "OIDC_CLIENT_SECRET": "s" * 40,
 }
 
 
@@ -69,6 +72,9 @@ def test_a_bad_value_names_the_variable(environ: dict[str, str], variable: str, 
         ({"BASE_URL": "http://vitrine.example"}, "BASE_URL"),
         ({"DATABASE_URL": ""}, "DATABASE_URL"),
         ({"REDIS_URL": ""}, "REDIS_URL"),
+        ({"OIDC_ISSUER": ""}, "OIDC_ISSUER"),
+        ({"OIDC_ISSUER": "http://idp.example"}, "OIDC_ISSUER"),
+        ({"OIDC_CLIENT_SECRET": ""}, "OIDC_CLIENT_SECRET"),
     ],
 )
 def test_production_refuses_development_defaults(override: dict[str, str], variable: str) -> None:

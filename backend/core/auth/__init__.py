@@ -1,0 +1,1 @@
+"""Authentication and acting context: sessions, OpenID Connect, institution assertions, guards."""

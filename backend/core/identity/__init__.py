@@ -1,0 +1,1 @@
+"""People, organisations, staff and their identifiers."""
