@@ -59,5 +59,11 @@ async def dev_sign_in(
     person = await identity_queries.select_person_by_insz(conn, persona.insz) if persona else None
     if person is None:
         raise validation_problem([FieldError(field="persona", message="Unknown demo persona (run `vitrine seed`)")])
+    await rate_limit.enforce(
+        request.app.state.connection_source,
+        settings.secret_key,
+        rate_limit.SIGN_IN_PER_ACCOUNT,
+        str(person.person_id),
+    )
     cookie = await open_session(conn, request, person_id=person.person_id, method="demo")
     return Redirect(path=safe_next_path(data.next), status_code=303, cookies=[cookie])

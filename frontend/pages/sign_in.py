@@ -80,6 +80,9 @@ async def oidc_callback(
     )
     if person is None:
         raise Problem(403, "Vitrine does not know this person yet.", kind="unknown-person")
+    await rate_limit.enforce(
+        app_state.connection_source, settings.secret_key, rate_limit.SIGN_IN_PER_ACCOUNT, str(person.person_id)
+    )
     cookie = await open_session(conn, request, person_id=person.person_id, method="oidc")
     return Redirect(path=safe_next_path(login.next_path), status_code=303, cookies=[cookie])
 

@@ -15,7 +15,7 @@ from arq.connections import ArqRedis
 from backend.app import create_app
 from backend.core.auth import sessions
 from backend.core.identity.demo import PERSONAS, seed_identity
-from backend.core.settings import Settings
+from backend.core.settings import Settings, load_settings
 from tests.conftest import in_process_client
 from tests.factories import TEST_SECRET, create_agent, create_organisation, create_person, csrf_token
 
@@ -196,3 +196,51 @@ async def test_an_agent_switches_acting_context_explicitly_and_sees_a_banner(
     assert "acting-banner" in (await client.get("/")).text
     await client.post("/acting-context", data={"choice": "self", "_csrf_token": token})
     assert "acting-banner" not in (await client.get("/")).text
+
+
+async def test_production_has_no_demo_sign_in_and_sends_hsts(
+    settings: Settings, conn: asyncpg.Connection, redis: ArqRedis
+) -> None:
+    @asynccontextmanager
+    async def source() -> AsyncIterator[asyncpg.Connection]:
+        yield conn
+
+    production = load_settings(
+        {
+            "VITRINE_ENV": "production",
+            "SECRET_KEY": "p" * 48,
+            "BASE_URL": "https://vitrine.example",
+            "DATABASE_URL": settings.database_url or "",
+            "REDIS_URL": settings.redis_url or "",
+            "OIDC_ISSUER": "https://idp.example",
+            "OIDC_CLIENT_ID": "vitrine",
+            "OIDC_CLIENT_SECRET": "s" * 40,
+        }
+    )
+    app = create_app(production, connection_source=source, redis=redis, configure_logs=False)
+    assert all(not route.path.startswith("/dev") for route in app.routes)
+    async with in_process_client(app) as client:
+        assert (await client.get("/dev/sign-in")).status_code == 404
+        home = await client.get("/")
+        assert home.headers["strict-transport-security"].startswith("max-age=")
+        csrf_cookie = next(v for v in home.headers.get_list("set-cookie") if v.startswith("vitrine_csrf="))
+        assert "Secure" in csrf_cookie
+        assert "HttpOnly" in csrf_cookie
+        assert "/dev/sign-in" not in (await client.get("/sign-in")).text
+
+
+async def test_sign_in_is_rate_limited_per_account(dev_client: httpx.AsyncClient, conn: asyncpg.Connection) -> None:
+    await seed_identity(conn, secret=TEST_SECRET)
+    token = await csrf_token(dev_client, "/dev/sign-in")
+    statuses = [
+        (
+            await dev_client.post(
+                "/dev/sign-in",
+                data={"persona": "marc", "_csrf_token": token},
+                headers={"accept": "application/json"},
+            )
+        ).status_code
+        for _ in range(12)
+    ]
+    assert statuses[:10] == [303] * 10
+    assert statuses[10:] == [429, 429]

@@ -28,6 +28,7 @@ class RateLimit(msgspec.Struct, frozen=True):
 
 
 SIGN_IN_PER_ADDRESS = RateLimit("sign-in:address", limit=20, window_seconds=300)
+SIGN_IN_PER_ACCOUNT = RateLimit("sign-in:account", limit=10, window_seconds=300)
 CODE_ENTRY_PER_ADDRESS = RateLimit("code:address", limit=10, window_seconds=600)
 CODE_ENTRY_PER_ACCOUNT = RateLimit("code:account", limit=5, window_seconds=600)
 
