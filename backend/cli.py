@@ -13,12 +13,15 @@ import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+from uuid import UUID
 
+from backend.access_log.verify import verify_all, verify_citizen
 from backend.core.auth.demo_clients import demo_client_id, key_id, key_path, register_demo_clients
 from backend.core.auth.institution_keys import load_or_create_private_key, make_assertion
 from backend.core.db import Connection, connect
 from backend.core.embedded import services_for
 from backend.core.identity.demo import INSTITUTIONS, PERSONAS, seed_identity
+from backend.core.identity.scale import MAX_CITIZENS, generate_people
 from backend.core.migrations import MigrationError, migrate
 from backend.core.settings import Settings, SettingsError, load_settings
 
@@ -82,7 +85,7 @@ def _require_urls(settings: Settings) -> tuple[str, str]:
 
 
 async def _migrate(database_url: str) -> int:
-    conn = await connect(database_url)
+    conn = await connect(database_url, as_app=False)
     try:
         return len(await migrate(conn))
     finally:
@@ -101,13 +104,51 @@ def command_migrate(settings: Settings) -> int:
     return 0
 
 
-def command_seed(settings: Settings) -> int:
-    """Load the demo data (idempotent); refused in production."""
+def parse_scale(value: str) -> int:
+    """The number of citizens in `--scale citizens=N`; ValueError with a one-line reason otherwise."""
+    name, _, number = value.partition("=")
+    if name.strip() != "citizens" or not (number.isascii() and number.strip().isdigit()):
+        raise ValueError("--scale: expected citizens=N, with N a whole number (e.g. citizens=1000000)")
+    citizens = int(number)
+    if not 1 <= citizens <= MAX_CITIZENS:
+        raise ValueError(f"--scale: citizens must be between 1 and {MAX_CITIZENS}")
+    return citizens
+
+
+async def seed_citizens(database_url: str, citizens: int) -> str:
+    """Add the generated benchmark population (resumable), printing a progress line after every batch."""
+    started = time.monotonic()
+
+    def report(added: int) -> None:
+        seconds = max(time.monotonic() - started, 1e-6)
+        print(f"vitrine: {added:,} people added ({added / seconds:,.0f} people/s)", flush=True)
+
+    conn = await connect(database_url)
+    try:
+        added = await generate_people(conn, citizens=citizens, progress=report)
+    finally:
+        await conn.close()
+    seconds = time.monotonic() - started
+    return (
+        f"Generated citizens: {added} added, {citizens - added} already there, in {seconds:.1f} s "
+        f"({added / max(seconds, 1e-6):,.0f} people/s)."
+    )
+
+
+def command_seed(settings: Settings, scale: str | None = None) -> int:
+    """Load the demo data (idempotent), plus `--scale citizens=N` generated people; refused in production."""
     if settings.is_production:
         print("vitrine: demo data is never loaded in production", file=sys.stderr)
         return 2
+    try:
+        citizens = None if scale is None else parse_scale(scale)
+    except ValueError as exc:
+        print(f"vitrine seed: {exc}", file=sys.stderr)
+        return 2
     database_url, _ = _require_urls(settings)
     print(asyncio.run(seed_demo_data(database_url, settings)))
+    if citizens is not None:
+        print(asyncio.run(seed_citizens(database_url, citizens)))
     return 0
 
 
@@ -264,6 +305,42 @@ def command_institution_token(settings: Settings, code: str, purpose: str | None
     return 0
 
 
+async def _verify_log(database_url: str, citizen: UUID | None) -> int:
+    conn = await connect(database_url)
+    try:
+        if citizen is not None:
+            reports = [await verify_citizen(conn, citizen)]
+            checked = 1
+        else:
+            checked, reports = await verify_all(conn)
+    finally:
+        await conn.close()
+    broken = [report for report in reports if report.broken is not None]
+    for report in broken:
+        link = report.broken
+        assert link is not None
+        print(
+            f"BROKEN citizen {link.citizen_id} at seq {link.seq} (event {link.event_id}): {link.problem}: "
+            f"expected {link.expected}, found {link.found}"
+        )
+    if citizen is not None and not broken:
+        print(f"vitrine: chain of citizen {citizen} intact: {reports[0].events} event(s), head {reports[0].head_hash}")
+    else:
+        print(f"vitrine: {checked} chain(s) checked, {len(broken)} broken")
+    return 1 if broken else 0
+
+
+def command_verify_log(settings: Settings, citizen: str | None) -> int:
+    """Recompute the access-log hash chains and name the first broken link of each."""
+    database_url, _ = _require_urls(settings)
+    try:
+        citizen_id = UUID(citizen) if citizen else None
+    except ValueError:
+        print("vitrine verify-log: --citizen takes an internal person id (a UUID)", file=sys.stderr)
+        return 2
+    return asyncio.run(_verify_log(database_url, citizen_id))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar."""
     parser = argparse.ArgumentParser(prog="vitrine", description="Vitrine: Belgian social-security data.")
@@ -271,12 +348,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("web", help="serve the web app and API")
     commands.add_parser("worker", help="run the background worker")
     commands.add_parser("migrate", help="apply database migrations")
-    commands.add_parser("seed", help="load the demo data (idempotent; never in production)")
+    seed = commands.add_parser("seed", help="load the demo data (idempotent; never in production)")
+    seed.add_argument(
+        "--scale", metavar="citizens=N", help="also generate N realistic people for benchmarks (resumable)"
+    )
     commands.add_parser("dev", help="everything for local development (what `make run` does)")
     commands.add_parser("check-config", help="validate the configuration and exit")
     token = commands.add_parser("institution-token", help="print a signed assertion for a demo institution")
     token.add_argument("code", help="institution code, e.g. ONEM")
     token.add_argument("--purpose", help="purpose code to sign into the assertion, e.g. unemployment_benefit")
+    verify = commands.add_parser("verify-log", help="recompute the access-log hash chains")
+    verify.add_argument("--citizen", help="internal person id (UUID) of one citizen; default: every chain")
     embedded = commands.add_parser("embedded", help="run a command with embedded services for unset URLs")
     embedded.add_argument("argv", nargs=argparse.REMAINDER, help="the command, after --")
     return parser
@@ -294,11 +376,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         case "migrate":
             return command_migrate(settings)
         case "seed":
-            return command_seed(settings)
+            return command_seed(settings, args.scale)
         case "dev":
             return command_dev(settings)
         case "institution-token":
             return command_institution_token(settings, args.code, args.purpose)
+        case "verify-log":
+            return command_verify_log(settings, args.citizen)
         case "check-config":
             print(f"vitrine: configuration valid for {settings.env}")
             return 0
