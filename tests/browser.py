@@ -5,9 +5,13 @@ Fixtures (made available to a test folder by importing them into its conftest.py
 
 - `live_server` (session): base URL of `python -m backend.cli web` on a free loopback port, with this worker's
   database and Redis; its output goes to test-artifacts/logs/.
+- `dev_live_server` (session): the same server as `make run` starts it (VITRINE_ENV=development, so /dev/sign-in
+  exists), on a database of its own (`dev_database_url`) seeded by `vitrine seed`: the demo rows it commits never
+  reach the worker's database, whose tests roll back.
 - `browser` (session): one headless Debian Chromium.
 - `new_page` (function): `page = await new_page(PHONE_WIDTH, language="fr", javascript=False)` opens a page in a
   fresh browser context whose base URL is the live server (so `await page.goto("/accessibility")` works).
+- `new_dev_page` (function): the same factory on the development server, to sign in as a demo persona.
 - `phone_page` / `desktop_page` (function): a page at 375 × 812 / 1280 × 800 with no language cookie.
 
 Then `await assert_accessible(page, "screenshot-name")`. Every page from these fixtures is watched from its start
@@ -35,13 +39,20 @@ import urllib.error
 import urllib.request
 import weakref
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol, cast
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Response, StorageState, async_playwright
+
+from backend.core.db import connect
+from backend.core.migrations import migrate
+from backend.core.settings import DEVELOPMENT_SECRET
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 ARTIFACTS: Final = ROOT / "test-artifacts"
@@ -116,19 +127,19 @@ def _log_tail(path: Path, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-@pytest.fixture(scope="session")
-def live_server(database_url: str, redis_url: str) -> Iterator[str]:
-    """`vitrine web` in a subprocess on a free loopback port; yields its base URL (no trailing slash)."""
+def _start_server(name: str, environment: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `vitrine web` on a free loopback port with environment added to ours; the process and its base URL.
+
+    The log goes to test-artifacts/logs/<name>-<worker>.log; start-up failures fail the test with its tail.
+    """
     LOGS.mkdir(parents=True, exist_ok=True)
-    log_path = LOGS / f"live-server-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
+    log_path = LOGS / f"{name}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
     for _attempt in range(3):  # another process may take the free port between our check and uvicorn's bind
         port = _free_port()
         base_url = f"http://127.0.0.1:{port}"
         env = {
             **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "VITRINE_ENV": "test",
+            **environment,
             "VITRINE_HOST": "127.0.0.1",
             "VITRINE_PORT": str(port),
             "VITRINE_WEB_WORKERS": "1",
@@ -146,21 +157,113 @@ def live_server(database_url: str, redis_url: str) -> Iterator[str]:
         while process.poll() is None and time.monotonic() < deadline and not _is_ready(f"{base_url}/readyz"):
             time.sleep(0.2)
         if process.poll() is None and time.monotonic() < deadline:
-            break
+            return process, base_url
         _stop(process)
         output = _log_tail(log_path)
         if process.returncode is not None and _ADDRESS_IN_USE.search(output):
             continue
         reason = f"stopped with exit code {process.returncode}" if process.poll() is not None else "timed out"
         pytest.fail(
-            f"live server {reason} before {base_url}/readyz answered 200 (log: {log_path}):\n{output}", pytrace=False
+            f"{name} {reason} before {base_url}/readyz answered 200 (log: {log_path}):\n{output}", pytrace=False
         )
-    else:
-        pytest.fail(f"live server found no free port after 3 attempts (log: {log_path})", pytrace=False)
+    pytest.fail(f"{name} found no free port after 3 attempts (log: {log_path})", pytrace=False)
+
+
+@contextmanager
+def _running_server(name: str, environment: dict[str, str]) -> Iterator[str]:
+    """A web server for the duration of the block; yields its base URL (no trailing slash)."""
+    process, base_url = _start_server(name, environment)
     try:
         yield base_url
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, redis_url: str) -> Iterator[str]:
+    """`vitrine web` in a subprocess on a free loopback port; yields its base URL (no trailing slash)."""
+    environment = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "VITRINE_ENV": "test"}
+    with _running_server("live-server", environment) as base_url:
+        yield base_url
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+async def _drop_database(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    admin = await asyncpg.connect(_with_database(url, "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def _development_environment(database_url: str, redis_url: str, local_dir: Path) -> dict[str, str]:
+    """What `vitrine seed` and the development server share: database, Redis, local folder (keys) and secret."""
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "VITRINE_ENV": "development",
+        "VITRINE_LOCAL_DIR": str(local_dir),
+        "SECRET_KEY": DEVELOPMENT_SECRET,
+    }
+
+
+@pytest.fixture(scope="session")
+def dev_local_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The development server's local folder (the demo institutions' keys), never the developer's .local/."""
+    return tmp_path_factory.mktemp("vitrine-dev-local")
+
+
+@pytest.fixture(scope="session")
+async def dev_database_url(database_url: str, redis_url: str, dev_local_dir: Path) -> AsyncIterator[str]:
+    """A database of the development server's own, migrated and seeded with the demo data by `vitrine seed`.
+
+    The demo rows are committed, so they live apart from the worker's database, whose tests roll back.
+    """
+    url = _with_database(database_url, f"{urlsplit(database_url).path.lstrip('/')}_browser_dev")
+    await _drop_database(url)
+    admin = await asyncpg.connect(_with_database(url, "postgres"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{urlsplit(url).path.lstrip("/")}"')
+    finally:
+        await admin.close()
+    try:
+        conn = await connect(url, as_app=False)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        seeding = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "backend.cli",
+            "seed",
+            cwd=ROOT,
+            env={**os.environ, **_development_environment(url, redis_url, dev_local_dir)},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await seeding.communicate()
+        if seeding.returncode != 0:
+            pytest.fail(f"`vitrine seed` failed with exit code {seeding.returncode}:\n{output.decode()}", pytrace=False)
+        yield url
+    finally:
+        await _drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def dev_live_server(dev_database_url: str, redis_url: str, dev_local_dir: Path) -> Iterator[str]:
+    """`vitrine web` as `make run` starts it (VITRINE_ENV=development: /dev/sign-in exists); yields its base URL.
+
+    It serves the seeded `dev_database_url`; open its pages with `new_dev_page`.
+    """
+    environment = _development_environment(dev_database_url, redis_url, dev_local_dir)
+    with _running_server("dev-live-server", environment) as base_url:
+        yield base_url
 
 
 # --- the browser and its pages -----------------------------------------------------------------------------------
@@ -317,6 +420,16 @@ class _Pages:
 async def new_page(browser: Browser, live_server: str) -> AsyncIterator[PageFactory]:
     """A factory of watched pages, each in its own context on the live server; all closed after the test."""
     pages = _Pages(browser, live_server)
+    try:
+        yield pages
+    finally:
+        await pages.close()
+
+
+@pytest.fixture
+async def new_dev_page(browser: Browser, dev_live_server: str) -> AsyncIterator[PageFactory]:
+    """Like `new_page`, on the development server (`dev_live_server`), where the demo personas can sign in."""
+    pages = _Pages(browser, dev_live_server)
     try:
         yield pages
     finally:
