@@ -72,7 +72,7 @@ async def database_url(server_urls: tuple[str, str]) -> AsyncIterator[str]:
     finally:
         await admin.close()
     url = _with_database(server_urls[0], name)
-    conn = await connect(url)
+    conn = await connect(url, as_app=False)
     try:
         await migrate(conn)
     finally:

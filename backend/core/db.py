@@ -28,10 +28,30 @@ def _decode_json(value: str) -> Any:
     return _json_decoder.decode(value)
 
 
+APP_ROLE = "vitrine_app"
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
     """Register codecs on a new connection: json and jsonb go through msgspec."""
     for name in ("json", "jsonb"):
         await conn.set_type_codec(name, encoder=_encode_json, decoder=_decode_json, schema="pg_catalog")
+
+
+async def init_app_connection(conn: asyncpg.Connection) -> None:
+    """Codecs, then act as the application role when the login role may: it can only append to the access log.
+
+    A login role that is not a member (a production role granted exactly the application's rights) stays itself.
+    """
+    await init_connection(conn)
+    may_switch = await conn.fetchval(
+        """
+        SELECT CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = $1)
+                    THEN pg_has_role(current_user, $1, 'MEMBER') ELSE false END
+        """,
+        APP_ROLE,
+    )
+    if may_switch:
+        await conn.execute(f"SET ROLE {APP_ROLE}")
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
@@ -40,7 +60,7 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
         dsn,
         min_size=min_size,
         max_size=max_size,
-        init=init_connection,
+        init=init_app_connection,
         server_settings={"timezone": "UTC", "application_name": "vitrine"},
         command_timeout=30,
     )
@@ -48,10 +68,10 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
     return pool
 
 
-async def connect(dsn: str) -> asyncpg.Connection:
-    """One connection with the same codecs as the pool (CLI commands, migrations)."""
+async def connect(dsn: str, *, as_app: bool = True) -> asyncpg.Connection:
+    """One connection with the same codecs as the pool; `as_app=False` keeps the login role (migrations)."""
     conn = await asyncpg.connect(dsn, server_settings={"timezone": "UTC", "application_name": "vitrine"})
-    await init_connection(conn)
+    await (init_app_connection if as_app else init_connection)(conn)
     return conn
 
 

@@ -18,6 +18,11 @@ MIGRATION_LOCK_KEY: Final = 0x56_49_54_52  # "VITR"
 _FILE_NAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
 
+def quote_ident(name: str) -> str:
+    """Quote an SQL identifier (role names cannot be bind parameters)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 class MigrationError(Exception):
     """The database and the code disagree about the schema, or a migration file is malformed."""
 
@@ -60,6 +65,10 @@ async def applied_versions(conn: asyncpg.Connection) -> dict[int, str]:
 async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None = None) -> list[Migration]:
     """Apply every pending migration; return those applied. Safe to call from several processes at once."""
     todo = load_migrations() if migrations is None else migrations
+    # Migrations run as the login role (the schema owner), even on a connection acting as the application role.
+    acting_as = await conn.fetchval("SELECT current_user")
+    if acting_as != await conn.fetchval("SELECT session_user"):
+        await conn.execute("RESET ROLE")
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
     try:
         await conn.execute(
@@ -97,6 +106,9 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
         return applied
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+        if acting_as != await conn.fetchval("SELECT session_user"):
+            # The name comes from the server (current_user), quoted as an identifier.
+            await conn.execute(f"SET ROLE {quote_ident(str(acting_as))}")
 
 
 async def pending_migrations(conn: asyncpg.Connection) -> list[Migration]:

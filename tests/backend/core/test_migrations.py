@@ -18,7 +18,7 @@ def test_files_are_numbered_without_gaps() -> None:
 
 
 async def test_migrate_applies_everything_once(scratch_database_url: str) -> None:
-    conn = await connect(scratch_database_url)
+    conn = await connect(scratch_database_url, as_app=False)
     try:
         first = await migrate(conn)
         assert [m.version for m in first] == [m.version for m in load_migrations()]
@@ -29,7 +29,7 @@ async def test_migrate_applies_everything_once(scratch_database_url: str) -> Non
 
 
 async def test_concurrent_migrations_do_not_collide(scratch_database_url: str) -> None:
-    conns = [await connect(scratch_database_url) for _ in range(3)]
+    conns = [await connect(scratch_database_url, as_app=False) for _ in range(3)]
     try:
         results = await asyncio.gather(*(migrate(conn) for conn in conns))
         assert sum(len(result) for result in results) == len(load_migrations())
@@ -41,7 +41,7 @@ async def test_concurrent_migrations_do_not_collide(scratch_database_url: str) -
 async def test_a_failing_migration_leaves_nothing_behind(scratch_database_url: str) -> None:
     good = load_migrations()
     broken = [*good, Migration(len(good) + 1, "broken", "CREATE TABLE half_done (id int); SELECT 1/0;")]
-    conn = await connect(scratch_database_url)
+    conn = await connect(scratch_database_url, as_app=False)
     try:
         with pytest.raises(asyncpg.DivisionByZeroError):
             await migrate(conn, broken)
@@ -52,7 +52,7 @@ async def test_a_failing_migration_leaves_nothing_behind(scratch_database_url: s
 
 
 async def test_a_database_ahead_of_the_code_is_refused(scratch_database_url: str) -> None:
-    conn = await connect(scratch_database_url)
+    conn = await connect(scratch_database_url, as_app=False)
     try:
         await migrate(conn)
         future = len(load_migrations()) + 1
@@ -64,7 +64,7 @@ async def test_a_database_ahead_of_the_code_is_refused(scratch_database_url: str
 
 
 async def test_a_renamed_migration_is_refused(scratch_database_url: str) -> None:
-    conn = await connect(scratch_database_url)
+    conn = await connect(scratch_database_url, as_app=False)
     try:
         await migrate(conn)
         await conn.execute("UPDATE schema_migrations SET name = 'something_else' WHERE version = 1")

@@ -100,7 +100,7 @@ async def test_purposes_lists_only_the_caller_s(client: httpx.AsyncClient, insti
 async def test_the_cli_token_is_accepted_once_then_refused(
     scratch_database_url: str, redis_url: str, settings: Settings, tmp_path: Path
 ) -> None:
-    conn = await connect(scratch_database_url)
+    conn = await connect(scratch_database_url, as_app=False)
     await migrate(conn)
     await conn.close()
     environ = {

@@ -1,0 +1,1 @@
+"""Tests for backend.access_log."""
