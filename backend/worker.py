@@ -15,6 +15,7 @@ from arq.connections import RedisSettings
 from arq.worker import Worker
 from prometheus_client import Counter, Histogram, start_http_server
 
+from backend.access_log.queries import create_partition
 from backend.core.auth import rate_limit
 from backend.core.auth.assertion_queries import delete_expired_assertions
 from backend.core.auth.oidc_queries import delete_stale_login_attempts
@@ -52,6 +53,21 @@ async def purge_expired_auth_state(ctx: dict[str, Any]) -> None:
         attempts = await delete_stale_login_attempts(conn)
     windows = await rate_limit.delete_old_windows(source)
     logger.info("purged", extra={"assertions": assertions, "login_attempts": attempts, "rate_windows": windows})
+
+
+PARTITION_MONTHS_AHEAD = 3
+
+
+async def create_access_log_partitions(ctx: dict[str, Any]) -> None:
+    """Cron: make sure the access log has partitions for this month and the next three.
+
+    Daily and idempotent, so a missed run or a stopped worker is caught up long before a month begins.
+    """
+    now = datetime.now(UTC)
+    async with transaction(ctx["connection_source"]) as conn:
+        for months in range(PARTITION_MONTHS_AHEAD + 1):
+            year, month = divmod(now.month - 1 + months, 12)
+            await create_partition(conn, datetime(now.year + year, month + 1, 1, tzinfo=UTC))
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:
@@ -114,6 +130,7 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
         cron_jobs=[
             cron(heartbeat, second={0, 30}, run_at_startup=False, unique=False),
             cron(purge_expired_auth_state, minute={7}, second={0}, unique=True),
+            cron(create_access_log_partitions, hour={3}, minute={15}, second={0}, run_at_startup=True, unique=True),
         ],
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
         on_startup=on_startup,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -9,7 +10,14 @@ import pytest
 
 from backend.core.db import connect, transaction
 from backend.core.settings import Settings
-from backend.worker import build_worker, job_label, on_shutdown, on_startup, purge_expired_auth_state
+from backend.worker import (
+    build_worker,
+    create_access_log_partitions,
+    job_label,
+    on_shutdown,
+    on_startup,
+    purge_expired_auth_state,
+)
 
 
 @pytest.mark.parametrize(
@@ -61,5 +69,27 @@ async def test_the_purge_cron_forgets_only_expired_auth_state(settings: Settings
             left = await check.fetch("SELECT state FROM oidc_login_attempts WHERE state LIKE 'purge-%'")
             assert [row["state"] for row in left] == ["purge-new-state"]
             await check.execute("DELETE FROM oidc_login_attempts WHERE state LIKE 'purge-%'")
+    finally:
+        await on_shutdown(ctx)
+
+
+async def test_partitions_are_created_ahead_by_the_worker(settings: Settings) -> None:
+    ctx: dict[str, Any] = {"settings": settings}
+    await on_startup(ctx)
+    try:
+        await create_access_log_partitions(ctx)
+        await create_access_log_partitions(ctx)  # idempotent
+        async with transaction(ctx["connection_source"]) as conn:
+            names = {
+                row["name"]
+                for row in await conn.fetch(
+                    "SELECT inhrelid::regclass::text AS name FROM pg_inherits "
+                    "WHERE inhparent = 'access_events'::regclass"
+                )
+            }
+        now = datetime.now(UTC)
+        for months in range(4):
+            year, month = divmod(now.month - 1 + months, 12)
+            assert f"access_events_{now.year + year}_{month + 1:02d}" in names
     finally:
         await on_shutdown(ctx)
