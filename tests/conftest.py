@@ -21,7 +21,7 @@ from arq.connections import ArqRedis, RedisSettings
 from litestar import Litestar
 
 from backend.app import create_app
-from backend.core.db import connect
+from backend.core.db import ConnectionSource, connect
 from backend.core.migrations import migrate
 from backend.core.settings import Settings, load_settings
 
@@ -142,11 +142,17 @@ async def redis(redis_url: str) -> AsyncIterator[ArqRedis]:
 def app(settings: Settings, conn: asyncpg.Connection, redis: ArqRedis) -> Litestar:
     """The real app, its requests running inside the test's rolled-back transaction."""
 
+    return create_app(settings, connection_source=source_of(conn), redis=redis, configure_logs=False)
+
+
+def source_of(conn: asyncpg.Connection) -> ConnectionSource:
+    """A connection source that always lends the test's own connection (inside its rolled-back transaction)."""
+
     @asynccontextmanager
-    async def test_connection() -> AsyncIterator[asyncpg.Connection]:
+    async def lend() -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
-    return create_app(settings, connection_source=test_connection, redis=redis, configure_logs=False)
+    return lend
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 _TITLES = {
     400: "Bad request",
-    401: "Not signed in",
+    401: "Not authenticated",
     403: "Not allowed",
     404: "Not found",
     405: "Method not allowed",

@@ -11,6 +11,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from backend.core.auth import rate_limit
+from backend.core.auth.oidc import OidcError
 from backend.core.auth.sign_in import close_session, open_session
 from backend.core.errors import Problem
 from backend.core.identity import queries as identity_queries
@@ -20,6 +21,20 @@ from frontend.rendering import page, safe_next_path
 
 def _client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
+
+
+async def _oidc_attempt(request: Request[Any, Any, Any]) -> Settings:
+    """Every step of the OIDC round trip: 404 where it is not configured, and counted per address."""
+    settings: Settings = request.app.state.settings
+    if not settings.oidc_enabled:
+        raise Problem(404, "Sign-in through the federal authentication service is not configured here.")
+    await rate_limit.enforce(
+        request.app.state.connection_source,
+        settings.secret_key,
+        rate_limit.SIGN_IN_PER_ADDRESS,
+        _client_address(request),
+    )
+    return settings
 
 
 @get("/sign-in", name="sign-in", include_in_schema=False)
@@ -40,14 +55,8 @@ async def oidc_start(
     request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], next: FromQuery[str] = "/my"
 ) -> Redirect:
     """Send the browser to the identity provider with state, nonce and a PKCE challenge."""
-    state = request.app.state
-    settings: Settings = state.settings
-    if not settings.oidc_enabled:
-        raise Problem(404, "Sign-in through the federal authentication service is not configured here.")
-    await rate_limit.enforce(
-        state.connection_source, settings.secret_key, rate_limit.SIGN_IN_PER_ADDRESS, _client_address(request)
-    )
-    url = await state.oidc.authorization_url(conn, safe_next_path(next))
+    await _oidc_attempt(request)
+    url = await request.app.state.oidc.authorization_url(conn, safe_next_path(next))
     return Redirect(path=url, status_code=303)
 
 
@@ -60,15 +69,8 @@ async def oidc_callback(
     error: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """Finish the round trip: verify the ID token, find the person, open a session."""
-    from backend.core.auth.oidc import OidcError
-
+    settings = await _oidc_attempt(request)
     app_state = request.app.state
-    settings: Settings = app_state.settings
-    if not settings.oidc_enabled:
-        raise Problem(404, "Sign-in through the federal authentication service is not configured here.")
-    await rate_limit.enforce(
-        app_state.connection_source, settings.secret_key, rate_limit.SIGN_IN_PER_ADDRESS, _client_address(request)
-    )
     if error or not code or not oidc_state:
         raise Problem(401, "Sign-in was cancelled or refused by the identity provider.", kind="sign-in-failed")
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -16,7 +15,7 @@ from backend.app import create_app
 from backend.core.auth import sessions
 from backend.core.auth.oidc import OidcClient
 from backend.core.settings import Settings
-from tests.conftest import in_process_client
+from tests.conftest import in_process_client, source_of
 from tests.factories import create_person, new_insz
 from tests.oidc_provider import OidcProvider, subject_for
 
@@ -33,9 +32,7 @@ def provider() -> Iterator[OidcProvider]:
 async def oidc_client(
     provider: OidcProvider, settings: Settings, conn: asyncpg.Connection, redis: ArqRedis
 ) -> AsyncIterator[httpx.AsyncClient]:
-    @asynccontextmanager
-    async def source() -> AsyncIterator[asyncpg.Connection]:
-        yield conn
+    source = source_of(conn)
 
     config = provider.client_config()
     configured = msgspec.structs.replace(

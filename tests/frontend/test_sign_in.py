@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -16,7 +15,7 @@ from backend.app import create_app
 from backend.core.auth import sessions
 from backend.core.identity.demo import PERSONAS, seed_identity
 from backend.core.settings import Settings, load_settings
-from tests.conftest import in_process_client
+from tests.conftest import in_process_client, source_of
 from tests.factories import TEST_SECRET, create_agent, create_organisation, create_person, csrf_token
 
 COOKIE = sessions.cookie_name(False)
@@ -26,9 +25,7 @@ COOKIE = sessions.cookie_name(False)
 async def dev_client(settings: Settings, conn: asyncpg.Connection, redis: ArqRedis) -> AsyncIterator[httpx.AsyncClient]:
     """The app as `make run` builds it (development), on the test's transaction."""
 
-    @asynccontextmanager
-    async def source() -> AsyncIterator[asyncpg.Connection]:
-        yield conn
+    source = source_of(conn)
 
     development = msgspec.structs.replace(settings, env="development")
     app = create_app(development, connection_source=source, redis=redis, configure_logs=False)
@@ -201,9 +198,7 @@ async def test_an_agent_switches_acting_context_explicitly_and_sees_a_banner(
 async def test_production_has_no_demo_sign_in_and_sends_hsts(
     settings: Settings, conn: asyncpg.Connection, redis: ArqRedis
 ) -> None:
-    @asynccontextmanager
-    async def source() -> AsyncIterator[asyncpg.Connection]:
-        yield conn
+    source = source_of(conn)
 
     production = load_settings(
         {

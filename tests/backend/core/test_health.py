@@ -12,7 +12,7 @@ from arq.connections import ArqRedis, RedisSettings
 from backend.app import create_app
 from backend.core.settings import Settings
 from backend.core.worker_health import upsert_heartbeat
-from tests.conftest import in_process_client
+from tests.conftest import in_process_client, source_of
 
 
 async def test_healthz_answers_without_dependencies(client: httpx.AsyncClient) -> None:
@@ -41,11 +41,8 @@ async def unreachable_redis() -> AsyncIterator[ArqRedis]:
 async def test_readyz_is_503_when_redis_is_down(
     settings: Settings, conn: asyncpg.Connection, unreachable_redis: ArqRedis
 ) -> None:
-    from contextlib import asynccontextmanager
 
-    @asynccontextmanager
-    async def source() -> AsyncIterator[asyncpg.Connection]:
-        yield conn
+    source = source_of(conn)
 
     app = create_app(settings, connection_source=source, redis=unreachable_redis, configure_logs=False)
     async with in_process_client(app) as client:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +16,7 @@ from backend.core.auth import guards, sessions
 from backend.core.auth.middleware import SessionMiddleware
 from backend.core.errors import make_exception_handler
 from backend.core.settings import Settings
-from tests.conftest import in_process_client
+from tests.conftest import in_process_client, source_of
 from tests.factories import TEST_SECRET, create_agent, create_organisation, create_person, create_staff
 
 AREAS: dict[str, Callable[..., None]] = {
@@ -51,9 +50,7 @@ def _route(area: str) -> Any:
 
 @pytest.fixture
 async def guarded(settings: Settings, conn: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
-    @asynccontextmanager
-    async def source() -> AsyncIterator[asyncpg.Connection]:
-        yield conn
+    source = source_of(conn)
 
     app = Litestar(
         route_handlers=[_route(area) for area in AREAS],

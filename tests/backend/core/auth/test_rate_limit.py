@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -12,6 +10,7 @@ import pytest
 from backend.core.auth import rate_limit
 from backend.core.db import create_pool, pool_source, transaction
 from backend.core.errors import Problem
+from tests.conftest import source_of
 
 SECRET = "r" * 40
 RULE = rate_limit.RateLimit("test", limit=3, window_seconds=60)
@@ -19,11 +18,7 @@ RULE = rate_limit.RateLimit("test", limit=3, window_seconds=60)
 
 @pytest.fixture
 def source(conn: asyncpg.Connection) -> rate_limit.ConnectionSource:
-    @asynccontextmanager
-    async def borrow() -> AsyncIterator[asyncpg.Connection]:
-        yield conn
-
-    return borrow
+    return source_of(conn)
 
 
 async def test_the_limit_refuses_with_429_and_retry_after(source: rate_limit.ConnectionSource) -> None:
