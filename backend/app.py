@@ -18,6 +18,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 
+from backend.access_log.routes import ReportedAccessController
 from backend.core.auth.middleware import SessionMiddleware
 from backend.core.auth.oidc import OidcClient, OidcConfig
 from backend.core.auth.routes import InstitutionController
@@ -124,6 +125,7 @@ def create_app(
         readyz,
         MetricsController,
         InstitutionController,
+        ReportedAccessController,
         sign_in_page,
         oidc_start,
         oidc_callback,
