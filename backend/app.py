@@ -18,6 +18,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 
+from backend.access_log.receipt_routes import RECEIPT_ROUTES
+from backend.access_log.receipts import load_service_key
 from backend.access_log.routes import ReportedAccessController
 from backend.core.auth.middleware import SessionMiddleware
 from backend.core.auth.oidc import OidcClient, OidcConfig
@@ -71,7 +73,9 @@ def create_app(
     if configure_logs:
         configure_logging(settings.log_level)
 
-    state = State({"settings": settings})
+    state = State(
+        {"settings": settings, "service_key": load_service_key(settings.local_path, settings.service_signing_key)}
+    )
     if connection_source is not None:
         state.connection_source = connection_source
     if redis is not None:
@@ -126,6 +130,7 @@ def create_app(
         MetricsController,
         InstitutionController,
         ReportedAccessController,
+        *RECEIPT_ROUTES,
         sign_in_page,
         oidc_start,
         oidc_callback,

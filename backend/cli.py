@@ -12,9 +12,11 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from backend.access_log.receipts import verify_receipt_file
 from backend.access_log.verify import verify_all, verify_citizen
 from backend.core.auth.demo_clients import demo_client_id, key_id, key_path, register_demo_clients
 from backend.core.auth.institution_keys import load_or_create_private_key, make_assertion
@@ -359,6 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--purpose", help="purpose code to sign into the assertion, e.g. unemployment_benefit")
     verify = commands.add_parser("verify-log", help="recompute the access-log hash chains")
     verify.add_argument("--citizen", help="internal person id (UUID) of one citizen; default: every chain")
+    receipt = commands.add_parser("verify-receipt", help="check an access-log receipt offline")
+    receipt.add_argument("file", help="the receipt (a JWS file)")
+    receipt.add_argument("--jwks", help="Vitrine's published keys (default: this installation's own key)")
     embedded = commands.add_parser("embedded", help="run a command with embedded services for unset URLs")
     embedded.add_argument("argv", nargs=argparse.REMAINDER, help="the command, after --")
     return parser
@@ -383,6 +388,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_institution_token(settings, args.code, args.purpose)
         case "verify-log":
             return command_verify_log(settings, args.citizen)
+        case "verify-receipt":
+            jwks = Path(args.jwks) if args.jwks else None
+            code, message = verify_receipt_file(Path(args.file), jwks, settings.local_path)
+            print(message, file=sys.stdout if code == 0 else sys.stderr)
+            return code
         case "check-config":
             print(f"vitrine: configuration valid for {settings.env}")
             return 0

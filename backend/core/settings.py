@@ -48,6 +48,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     oidc_issuer: str | None = msgspec.field(default=None, name="OIDC_ISSUER")
     oidc_client_id: str | None = msgspec.field(default=None, name="OIDC_CLIENT_ID")
     oidc_client_secret: str | None = msgspec.field(default=None, name="OIDC_CLIENT_SECRET")
+    service_signing_key: str | None = msgspec.field(default=None, name="SERVICE_SIGNING_KEY")
     worker_metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = msgspec.field(
         default=0, name="WORKER_METRICS_PORT"
     )
@@ -136,6 +137,8 @@ def _check_consistency(settings: Settings) -> None:
             raise SettingsError("REDIS_URL: required in production (no embedded Redis)")
         if settings.oidc_issuer is None:
             raise SettingsError("OIDC_ISSUER: required in production (the only way to sign in there)")
+        if settings.service_signing_key is None:
+            raise SettingsError("SERVICE_SIGNING_KEY: required in production (PEM of the P-256 key signing receipts)")
 
 
 def _check_url(name: str, value: str, schemes: set[str]) -> None:

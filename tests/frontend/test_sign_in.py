@@ -10,9 +10,11 @@ import httpx
 import msgspec
 import pytest
 from arq.connections import ArqRedis
+from cryptography.hazmat.primitives import serialization
 
 from backend.app import create_app
 from backend.core.auth import sessions
+from backend.core.auth.institution_keys import generate_es256_key
 from backend.core.identity.demo import PERSONAS, seed_identity
 from backend.core.settings import Settings, load_settings
 from tests.conftest import in_process_client, source_of
@@ -210,6 +212,9 @@ async def test_production_has_no_demo_sign_in_and_sends_hsts(
             "OIDC_ISSUER": "https://idp.example",
             "OIDC_CLIENT_ID": "vitrine",
             "OIDC_CLIENT_SECRET": "s" * 40,
+            "SERVICE_SIGNING_KEY": generate_es256_key()
+            .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            .decode(),
         }
     )
     app = create_app(production, connection_source=source, redis=redis, configure_logs=False)

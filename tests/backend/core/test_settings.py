@@ -18,6 +18,7 @@ PRODUCTION_OK = {
     "OIDC_ISSUER": "https://idp.example",
     "OIDC_CLIENT_ID": "vitrine",
     "OIDC_CLIENT_SECRET": "s" * 40,
+    "SERVICE_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----\n(parsed when the app starts)\n-----END PRIVATE KEY-----",
 }
 
 
@@ -75,6 +76,7 @@ def test_a_bad_value_names_the_variable(environ: dict[str, str], variable: str, 
         ({"OIDC_ISSUER": ""}, "OIDC_ISSUER"),
         ({"OIDC_ISSUER": "http://idp.example"}, "OIDC_ISSUER"),
         ({"OIDC_CLIENT_SECRET": ""}, "OIDC_CLIENT_SECRET"),
+        ({"SERVICE_SIGNING_KEY": ""}, "SERVICE_SIGNING_KEY"),
     ],
 )
 def test_production_refuses_development_defaults(override: dict[str, str], variable: str) -> None:
