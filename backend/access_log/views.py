@@ -1,0 +1,369 @@
+"""The citizen's view of their access log: logged events turned into plain-language entries.
+
+Every entry answers who looked, at what, why (purpose, legal basis, authorisation), with which outcome, and
+when, in the person's own language and in Belgian time. The log itself stays in its stored, hashed form; this
+module only describes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Final, Literal, get_args
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+from babel.dates import format_date, format_time
+from babel.lists import format_list
+
+from backend.access_log import view_queries
+from backend.access_log.schemas import Action, ActorKind, Channel, Outcome
+from backend.access_log.view_queries import LogRow
+from backend.core.i18n import N_, Language, _, current_language, gettext, set_language
+
+# The zone view_queries.select_log_rows uses for the period filter: the two must agree.
+BRUSSELS: Final = ZoneInfo("Europe/Brussels")
+
+# Babel locales for dates and lists: Belgian variants, and British English for "3 March 2026".
+BABEL_LOCALES: Final[dict[str, str]] = {"nl": "nl_BE", "fr": "fr_BE", "de": "de_BE", "en": "en_GB"}
+
+CategoryCode = Literal["identity", "dimona", "dmfa", "flexi_wages", "limosa", "a1", "drs"]
+CATEGORIES: Final[tuple[CategoryCode, ...]] = get_args(CategoryCode)
+
+# Lower case: they are read inside a sentence ("… read your employment declarations (Dimona) …"), and each names
+# a plural or collective noun so that "your" reads right in every language.
+CATEGORY_LABELS: Final[dict[str, str]] = {
+    "identity": N_("identity"),
+    "dimona": N_("employment declarations (Dimona)"),
+    "dmfa": N_("quarterly wages and working time (DmfA)"),
+    "flexi_wages": N_("flexi-job wages"),
+    "limosa": N_("posting to Belgium (Limosa)"),
+    "a1": N_("posting abroad (A1)"),
+    "drs": N_("social-risk declarations"),
+}
+
+# Registered purposes in plain words, as the end of a sentence ("… to compute your unemployment benefit").
+# A purpose without words here is shown by its code and left out of the sentence.
+PURPOSE_LABELS: Final[dict[str, str]] = {
+    "unemployment_benefit": N_("to compute your unemployment benefit"),
+    "incapacity_benefit": N_("to compute your incapacity benefit"),
+    "pension_calculation": N_("to calculate your pension"),
+    "flexi_income_tax": N_("to tax your flexi-job income correctly"),
+    "contribution_collection": N_("to collect social-security contributions"),
+}
+
+OUTCOME_LABELS: Final[dict[str, str]] = {
+    "granted": N_("Granted"),
+    "denied": N_("Refused"),
+    "error": N_("Failed (technical error)"),
+}
+
+CHANNEL_LABELS: Final[dict[str, str]] = {
+    "web": N_("Vitrine website"),
+    "api": N_("Institution's system (API)"),
+    "desk": N_("Help desk"),
+    "batch": N_("Batch processing"),
+    "reported": N_("Reported by the institution"),
+}
+
+ACTION_LABELS: Final[dict[str, str]] = {
+    "read": N_("Read"),
+    "change": N_("Changed"),
+    "check": N_("Checked"),
+    "export": N_("Exported"),
+}
+
+# Who can be filtered on: the kinds a citizen meets (system jobs are not people or organisations to look for).
+ActorFilter = Literal["institution", "helper", "agent", "staff"]
+ACTOR_FILTERS: Final[tuple[ActorFilter, ...]] = get_args(ActorFilter)
+ACTOR_FILTER_LABELS: Final[dict[str, str]] = {
+    "institution": N_("Institutions"),
+    "helper": N_("Helpers"),
+    "agent": N_("Agents of an organisation"),
+    "staff": N_("Desk agents"),
+}
+OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)
+
+# Sentences for a granted access, by action, with and without the purpose clause. Whole sentences (not pieces)
+# so that translators can put the date, the data and the purpose where their language wants them.
+_GRANTED_WITH_PURPOSE: Final[dict[str, str]] = {
+    "read": N_("%(who)s read your %(what)s on %(date)s %(purpose)s."),
+    "change": N_("%(who)s changed your %(what)s on %(date)s %(purpose)s."),
+    "check": N_("%(who)s checked your %(what)s on %(date)s %(purpose)s."),
+    "export": N_("%(who)s exported your %(what)s on %(date)s %(purpose)s."),
+}
+_GRANTED: Final[dict[str, str]] = {
+    "read": N_("%(who)s read your %(what)s on %(date)s."),
+    "change": N_("%(who)s changed your %(what)s on %(date)s."),
+    "check": N_("%(who)s checked your %(what)s on %(date)s."),
+    "export": N_("%(who)s exported your %(what)s on %(date)s."),
+}
+_DENIED: Final = N_("%(who)s asked for your %(what)s on %(date)s; this was refused.")
+_FAILED: Final = N_("%(who)s asked for your %(what)s on %(date)s; this failed because of a technical error.")
+
+
+class LogFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """What a citizen narrows their log to; every filter left at None lets everything through."""
+
+    institution: UUID | None = None
+    category: CategoryCode | None = None
+    period_from: date | None = None
+    period_to: date | None = None
+    outcome: Outcome | None = None
+    actor: ActorFilter | None = None
+
+    @property
+    def active(self) -> bool:
+        """True when at least one filter is set."""
+        return any(getattr(self, name) is not None for name in self.__struct_fields__)
+
+
+class Who(msgspec.Struct, frozen=True, kw_only=True):
+    """Who accessed, in words: an institution's name, or a helper or agent by pseudonymous reference."""
+
+    kind: ActorKind
+    name: str
+    organisation_id: UUID | None
+    organisation: str | None
+    # The pseudonym of an agent or desk agent (never their name): a reviewer can reveal them within a case.
+    reference: str | None
+
+
+class CategoryEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One category of data, by code and in words."""
+
+    code: str
+    label: str
+
+
+class Why(msgspec.Struct, frozen=True, kw_only=True):
+    """Why the access was allowed: the purpose, its legal basis in the person's language, the authorisation."""
+
+    purpose_code: str | None
+    purpose: str | None
+    legal_basis: str | None
+    authorisation_ref: str | None
+
+
+class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One access in plain language."""
+
+    seq: int
+    event_id: UUID
+    occurred_at: datetime  # in Brussels time
+    day: date
+    time: str
+    who: Who
+    action: Action
+    action_label: str
+    what: list[CategoryEntry]
+    why: Why | None
+    outcome: Outcome
+    outcome_label: str
+    reason: str | None
+    channel: Channel
+    channel_label: str
+    case_ref: str | None
+    sentence: str
+
+
+class LogDay(msgspec.Struct, frozen=True, kw_only=True):
+    """The entries of one Brussels day, with the day written out ("Wednesday, 1 April 2026")."""
+
+    day: date
+    label: str
+    entries: list[LogEntry]
+
+
+class LogPage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of a citizen's log and the cursor for the next (older) page, if any.
+
+    `entries` are in log order (newest first by seq, the keyset order); `days` are the same entries grouped by
+    their Brussels day for reading.
+    """
+
+    entries: list[LogEntry]
+    days: list[LogDay]
+    next_before_seq: int | None
+
+
+@contextmanager
+def speaking(language: Language) -> Iterator[None]:
+    """Translate into language for the block, then restore the request's language.
+
+    The entries are for the person whose log it is, in their language, whatever language the caller runs in.
+    """
+    previous = current_language()
+    set_language(language)
+    try:
+        yield
+    finally:
+        set_language(previous)
+
+
+def babel_locale(language: str) -> str:
+    """The babel locale that writes dates and lists for a language."""
+    return BABEL_LOCALES.get(language, BABEL_LOCALES["en"])
+
+
+def category_label(code: str) -> str:
+    """A category in words in the current language (an unknown code is shown as it is)."""
+    label = CATEGORY_LABELS.get(code)
+    return code if label is None else gettext(label)
+
+
+def capitalised(text: str) -> str:
+    """Text with its first letter in upper case (labels are written to sit inside a sentence)."""
+    return text[:1].upper() + text[1:]
+
+
+def _who(row: LogRow, language: str) -> Who:
+    event = row.event
+    organisation = None if row.organisation is None else row.organisation.name(language)
+    if event.actor_kind == "institution":
+        name = organisation or event.actor_client_id or _("an institution")
+    elif event.actor_kind == "helper":
+        name = _("a helper")
+    elif event.actor_kind == "agent":
+        name = (
+            _("an agent of %(organisation)s") % {"organisation": organisation}
+            if organisation
+            else _("an agent of an organisation")
+        )
+    elif event.actor_kind == "staff":
+        name = (
+            _("a desk agent of %(organisation)s") % {"organisation": organisation}
+            if organisation
+            else _("a Vitrine desk agent")
+        )
+    else:
+        name = _("an automatic process of Vitrine")
+    return Who(
+        kind=event.actor_kind,
+        name=name,
+        organisation_id=event.actor_org_id,
+        organisation=organisation,
+        reference=event.actor_ref,
+    )
+
+
+def _why(row: LogRow, language: str) -> Why | None:
+    event = row.event
+    if event.purpose_code is None and event.legal_basis_ref is None:
+        return None
+    label = PURPOSE_LABELS.get(event.purpose_code or "")
+    return Why(
+        purpose_code=event.purpose_code,
+        purpose=None if label is None else gettext(label),
+        # The registry's text in the person's language; the reference stored with the event otherwise.
+        legal_basis=row.purpose.legal_basis(language) if row.purpose is not None else event.legal_basis_ref,
+        authorisation_ref=None if row.purpose is None else row.purpose.authorisation_ref,
+    )
+
+
+def _sentence(*, who: Who, what: list[CategoryEntry], why: Why | None, row: LogRow, when: date, language: str) -> str:
+    event = row.event
+    values = {
+        "who": who.name,
+        "what": format_list([item.label for item in what], locale=babel_locale(language)) if what else _("data"),
+        "date": format_date(when, format="long", locale=babel_locale(language)),
+    }
+    if event.outcome == "denied":
+        text = gettext(_DENIED) % values
+    elif event.outcome == "error":
+        text = gettext(_FAILED) % values
+    elif why is not None and why.purpose is not None:
+        text = gettext(_GRANTED_WITH_PURPOSE[event.action]) % {**values, "purpose": why.purpose}
+    else:
+        text = gettext(_GRANTED[event.action]) % values
+    return capitalised(text)
+
+
+def describe(row: LogRow, language: Language) -> LogEntry:
+    """One event as a plain-language entry; call it inside `speaking(language)`."""
+    event = row.event
+    occurred = event.occurred_at.astimezone(BRUSSELS)
+    who = _who(row, language)
+    what = [CategoryEntry(code=code, label=category_label(code)) for code in event.categories]
+    why = _why(row, language)
+    return LogEntry(
+        seq=event.seq,
+        event_id=event.event_id,
+        occurred_at=occurred,
+        day=occurred.date(),
+        time=format_time(occurred, format="short", locale=babel_locale(language)),
+        who=who,
+        action=event.action,
+        action_label=gettext(ACTION_LABELS[event.action]),
+        what=what,
+        why=why,
+        outcome=event.outcome,
+        outcome_label=gettext(OUTCOME_LABELS[event.outcome]),
+        reason=event.reason,
+        channel=event.channel,
+        channel_label=gettext(CHANNEL_LABELS[event.channel]),
+        case_ref=event.case_ref,
+        sentence=_sentence(who=who, what=what, why=why, row=row, when=occurred.date(), language=language),
+    )
+
+
+def group_by_day(entries: list[LogEntry], language: Language) -> list[LogDay]:
+    """Entries grouped by their Brussels day, newest day first, each day's entries in the given (log) order.
+
+    The log is in the order accesses were logged; an access an institution reports late can have an older day
+    than the entries logged around it, so it joins its own day rather than opening a second heading.
+    """
+    days: dict[date, list[LogEntry]] = {}
+    for entry in entries:
+        days.setdefault(entry.day, []).append(entry)
+    return [
+        LogDay(day=day, label=format_date(day, format="full", locale=babel_locale(language)), entries=days[day])
+        for day in sorted(days, reverse=True)
+    ]
+
+
+async def citizen_log_page(
+    conn: asyncpg.Connection,
+    citizen_id: UUID,
+    *,
+    language: Language,
+    filters: LogFilters,
+    before_seq: int | None,
+    limit: int = 50,
+) -> LogPage:
+    """One page of a citizen's log in plain language, newest first, below the cursor `before_seq`."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    # One row more than shown tells whether there is an older page, so the last page offers no empty "older" link.
+    rows = await view_queries.select_log_rows(
+        conn,
+        citizen_id,
+        before_seq=before_seq,
+        org_id=filters.institution,
+        category=filters.category,
+        period_from=filters.period_from,
+        period_to=filters.period_to,
+        outcome=filters.outcome,
+        actor_kind=filters.actor,
+        limit=limit + 1,
+    )
+    shown = rows[:limit]
+    with speaking(language):
+        entries = [describe(row, language) for row in shown]
+    return LogPage(
+        entries=entries,
+        days=group_by_day(entries, language),
+        next_before_seq=shown[-1].event.seq if len(rows) > limit else None,
+    )
+
+
+async def logged_organisations(
+    conn: asyncpg.Connection, citizen_id: UUID, language: Language
+) -> list[tuple[UUID, str]]:
+    """The organisations in a citizen's log as (id, name in their language), sorted by name (filter choices)."""
+    organisations = await view_queries.select_logged_organisations(conn, citizen_id)
+    named = [(organisation.org_id, organisation.name(language)) for organisation in organisations]
+    return sorted(named, key=lambda item: item[1].casefold())
