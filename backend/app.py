@@ -159,7 +159,7 @@ def create_app(
             cookie_samesite="lax",
             exclude=CSRF_EXEMPT,
         ),
-        template_config=template_config(),
+        template_config=template_config(auto_reload=settings.is_development),
         exception_handlers={Exception: make_exception_handler(render_error_page)},
         openapi_config=OpenAPIConfig(
             title="Vitrine API",

@@ -6,6 +6,7 @@ gettext `.po` files compiled in memory at start-up, so there is no build step to
 
 from __future__ import annotations
 
+import functools
 import gettext as gettext_module
 from contextvars import ContextVar
 from io import BytesIO
@@ -112,6 +113,7 @@ def pgettext(context: str, message: str) -> str:
     return catalog.pgettext(context, message)
 
 
+@functools.cache
 def language_name(language: Language) -> str:
     """A language's name in that language (Nederlands, Français, Deutsch, English)."""
     name = Locale.parse(language).get_display_name(language) or language
