@@ -31,6 +31,7 @@ from backend.core.health import MetricsController, healthz, readyz
 from backend.core.http_middleware import RequestContext
 from backend.core.log_setup import configure_logging
 from backend.core.settings import Settings, SettingsError
+from backend.records.routes import ROUTES as RECORD_ROUTES
 from frontend.assets import serve_static
 from frontend.pages import access_log as access_log_pages
 from frontend.pages.account import my_overview, switch_acting_context
@@ -135,6 +136,7 @@ def create_app(
         *RECEIPT_ROUTES,
         *citizen_routes.ROUTES,
         *access_log_pages.ROUTES,
+        *RECORD_ROUTES,
         sign_in_page,
         oidc_start,
         oidc_callback,

@@ -26,6 +26,7 @@ from backend.core.identity.demo import INSTITUTIONS, PERSONAS, seed_identity
 from backend.core.identity.scale import MAX_CITIZENS, generate_people
 from backend.core.migrations import MigrationError, migrate
 from backend.core.settings import Settings, SettingsError, load_settings
+from backend.records.demo import seed_records
 
 READY_TIMEOUT_SECONDS = 90
 
@@ -38,8 +39,16 @@ async def _seed_demo_clients(conn: Connection, settings: Settings) -> int:
     return await register_demo_clients(conn, settings.local_path / "keys")
 
 
+async def _seed_records(conn: Connection, settings: Settings) -> int:
+    return await seed_records(conn)
+
+
 # Each area adds its demo seeder here, in dependency order (idempotent, through its own service functions).
-DEMO_SEEDERS: list[Callable[[Connection, Settings], Awaitable[int]]] = [_seed_identity, _seed_demo_clients]
+DEMO_SEEDERS: list[Callable[[Connection, Settings], Awaitable[int]]] = [
+    _seed_identity,
+    _seed_demo_clients,
+    _seed_records,
+]
 DEMO_TRIES = [
     "Sign in as Nathalie Lambert at {base}/dev/sign-in, then on {base}/my switch to working for the CPAS of Liège.",
     "Open {base}/ and switch the language at the top of the page (Nederlands, Français, Deutsch, English).",

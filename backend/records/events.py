@@ -1,0 +1,182 @@
+"""Reading one declaration: the CloudEvents envelope, its category and version, and its payload.
+
+Every check that needs no writing happens here, and every failing field is named at once (as
+`items[i].data.amount_cents`), so one round trip is enough to fix an item.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+
+import msgspec
+
+from backend.core.auth.assertions import InstitutionCaller
+from backend.core.errors import FieldError
+from backend.records.categories.base import Category, decode_hook
+from backend.records.registry import Registry, parse_event_type
+from backend.records.schemas import CloudEvent, RecordKind
+
+__all__ = [
+    "EARLIEST_DATE",
+    "FUTURE_TOLERANCE",
+    "MAX_YEARS_AHEAD",
+    "CheckedPayload",
+    "check_payload",
+    "check_time",
+    "convert_errors",
+    "decode_event",
+    "resolve_category",
+]
+
+# Institutions' clocks drift a little; an event further ahead than this has not happened yet.
+FUTURE_TOLERANCE: Final = timedelta(minutes=5)
+# A date outside these bounds is a typo or a default value, never a fact about a living person's work.
+EARLIEST_DATE: Final = date(1900, 1, 1)
+MAX_YEARS_AHEAD: Final = 2
+
+_UNKNOWN_FIELD: Final = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`")
+_MISSING_FIELD: Final = re.compile(r"^Object missing required field `(?P<name>[^`]+)`")
+# Checks across fields (in a payload's __post_init__) start their message with the field they blame.
+_BLAMED_FIELD: Final = re.compile(r"^`(?P<name>[a-z_][a-z0-9_]*)`")
+
+
+def convert_errors(error: msgspec.ValidationError, prefix: str) -> list[FieldError]:
+    """Name the failing field as `prefix.path` from msgspec's message ("… - at `$.path`")."""
+    message, separator, path = str(error).partition(" - at `$")
+    path = path.rstrip("`") if separator else ""
+    for pattern in (_UNKNOWN_FIELD, _MISSING_FIELD, _BLAMED_FIELD):
+        match = pattern.match(message)
+        if match:
+            return [FieldError(field=f"{prefix}{path}.{match['name']}", message=message)]
+    return [FieldError(field=prefix + path, message=message)]
+
+
+def decode_event(raw: object, prefix: str) -> CloudEvent | list[FieldError]:
+    """The envelope of one item, or the errors that make it unreadable."""
+    try:
+        return msgspec.convert(raw, CloudEvent)
+    except msgspec.ValidationError as error:
+        return convert_errors(error, prefix)
+
+
+def resolve_category(
+    event: CloudEvent, caller: InstitutionCaller, registry: Registry, prefix: str
+) -> Category | FieldError:
+    """The category the event's type names, if it exists in that version and the caller may produce it."""
+    field = f"{prefix}.type"
+    parsed = parse_event_type(event.type)
+    if parsed is None:
+        return FieldError(field=field, message="must look like be.socialsecurity.<category>.v<version>")
+    code, version = parsed
+    category = registry.get(code)
+    if category is None:
+        known = ", ".join(c.code for c in registry.all())
+        return FieldError(field=field, message=f"unknown category `{code}` (known: {known})")
+    if version != category.version:
+        message = f"version {version} of `{code}` is not accepted (send v{category.version})"
+        return FieldError(field=field, message=message)
+    if caller.org_code is None or caller.org_code != category.source:
+        message = f"your institution may not declare `{code}`: its source is {category.source}"
+        return FieldError(field=field, message=message)
+    return category
+
+
+def check_time(event: CloudEvent, now: datetime, prefix: str) -> FieldError | None:
+    """The declaration's time must have happened, and not before records began."""
+    if event.time > now + FUTURE_TOLERANCE:
+        return FieldError(field=f"{prefix}.time", message="is in the future")
+    if event.time < datetime.combine(EARLIEST_DATE, datetime.min.time(), tzinfo=UTC):
+        return FieldError(field=f"{prefix}.time", message=f"is before {EARLIEST_DATE.isoformat()}")
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedPayload:
+    """A payload that passed its category's checks, ready to store, and what the event refers to."""
+
+    kind: RecordKind
+    payload: msgspec.Struct | None
+    reference: str | None
+    valid_from: date | None
+    valid_to: date | None
+
+
+def _latest_date(today: date) -> date:
+    try:
+        return today.replace(year=today.year + MAX_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + MAX_YEARS_AHEAD, day=28)
+
+
+def _dates(value: Any, path: str) -> Iterator[tuple[str, date]]:
+    """Every date in a decoded payload, with its path."""
+    if isinstance(value, date):
+        yield path, value.date() if isinstance(value, datetime) else value
+    elif isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            yield from _dates(getattr(value, name), f"{path}.{name}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _dates(item, f"{path}[{index}]")
+
+
+def _date_errors(
+    payload: msgspec.Struct, period: tuple[date | None, date | None], period_field: str | None, prefix: str, today: date
+) -> list[FieldError]:
+    """Dates outside 1900 .. two years ahead, wherever they are in the payload (a new category is covered too)."""
+    latest = _latest_date(today)
+    found = list(_dates(payload, f"{prefix}.data"))
+    if period_field is not None:
+        found += [(f"{prefix}.data.{period_field}", day) for day in period if day is not None]
+    errors: dict[str, FieldError] = {}
+    for path, day in found:
+        if day < EARLIEST_DATE:
+            errors.setdefault(path, FieldError(field=path, message=f"is before {EARLIEST_DATE.isoformat()}"))
+        elif day > latest:
+            errors.setdefault(path, FieldError(field=path, message=f"is more than {MAX_YEARS_AHEAD} years ahead"))
+    return list(errors.values())
+
+
+def check_payload(event: CloudEvent, category: Category, prefix: str, today: date) -> CheckedPayload | list[FieldError]:
+    """Decode `data` with the category's Struct and check what decoding cannot (dates, references)."""
+    if event.corrects is not None and event.cancels is not None:
+        return [FieldError(field=f"{prefix}.cancels", message="an event either corrects or cancels, not both")]
+    if event.cancels is not None:
+        if event.cancels == event.id:
+            return [FieldError(field=f"{prefix}.cancels", message="an event cannot cancel itself")]
+        if event.data is not None:
+            return [FieldError(field=f"{prefix}.data", message="must be absent: a cancellation carries no data")]
+        return CheckedPayload(
+            kind="cancellation", payload=None, reference=event.cancels, valid_from=None, valid_to=None
+        )
+    if event.data is None:
+        return [FieldError(field=f"{prefix}.data", message="is required")]
+    try:
+        payload = msgspec.convert(event.data, category.schema, dec_hook=decode_hook)
+    except msgspec.ValidationError as error:
+        return convert_errors(error, f"{prefix}.data")
+    period = category.period(payload)
+    errors = _date_errors(payload, period, category.period_field, prefix, today)
+    reference = event.corrects
+    # A payload may name the event it corrects in its own format (flexi wages do); both must then agree.
+    own_reference = getattr(payload, "corrects", None)
+    if isinstance(own_reference, str):
+        if reference is None:
+            reference = own_reference
+        elif reference != own_reference:
+            errors.append(FieldError(field=f"{prefix}.data.corrects", message="differs from the event's `corrects`"))
+    if reference is not None and reference == event.id:
+        errors.append(FieldError(field=f"{prefix}.corrects", message="an event cannot correct itself"))
+    if errors:
+        return errors
+    return CheckedPayload(
+        kind="declaration" if reference is None else "correction",
+        payload=payload,
+        reference=reference,
+        valid_from=period[0],
+        valid_to=period[1],
+    )
