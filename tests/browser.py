@@ -48,7 +48,16 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Response, StorageState, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    StorageState,
+    async_playwright,
+)
 
 from backend.core.db import connect
 from backend.core.migrations import migrate
@@ -302,6 +311,13 @@ class PageProblems:
 _PROBLEMS: weakref.WeakKeyDictionary[Page, PageProblems] = weakref.WeakKeyDictionary()
 
 
+def _record_failure(problems: PageProblems, request: Request) -> None:
+    # ERR_ABORTED is the browser cancelling a request itself (the page navigated on while a favicon or image was
+    # still loading), not the server failing it.
+    if "ERR_ABORTED" not in str(request.failure):
+        problems.failed_requests.append(f"{request.failure} {request.url}")
+
+
 def watch_page(page: Page) -> PageProblems:
     """Start recording a page's problems (the page fixtures do this; call it for pages a test opens itself)."""
     if page in _PROBLEMS:
@@ -324,7 +340,7 @@ def watch_page(page: Page) -> PageProblems:
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
-    page.on("requestfailed", lambda request: problems.failed_requests.append(f"{request.failure} {request.url}"))
+    page.on("requestfailed", lambda request: _record_failure(problems, request))
     page.on("response", on_response)
     return problems
 

@@ -19,8 +19,8 @@ import asyncpg
 import msgspec
 
 from backend.access_log import queries
+from backend.access_log.anomalies import record_and_flag
 from backend.access_log.schemas import Accessor, Action, Outcome
-from backend.access_log.service import record_access
 from backend.core.auth.institution import Institution
 from backend.core.errors import FieldError, Problem
 from backend.core.identity.purposes import Purpose, select_purpose
@@ -198,7 +198,7 @@ async def _store(
             known = await queries.select_reported(conn, citizen_id, source, item.id)
             if known is not None:
                 return "duplicate", known[0], known[1]
-            event = await record_access(
+            event = await record_and_flag(
                 conn,
                 citizen_id=citizen_id,
                 accessor=Accessor(

@@ -13,8 +13,8 @@ from uuid import UUID
 
 import asyncpg
 
+from backend.access_log.anomalies import record_and_flag
 from backend.access_log.schemas import Accessor
-from backend.access_log.service import record_access
 from backend.core.auth.institution import Institution
 from backend.core.errors import FieldError, Problem, validation_problem
 from backend.core.identity.purposes import Purpose, select_purpose
@@ -107,7 +107,7 @@ async def look_up_records(
         else _refusals(request, purpose, caller.org_code, registry)
     )
     if errors:
-        event = await record_access(
+        event = await record_and_flag(
             conn,
             citizen_id=person.person_id,
             accessor=accessor,
@@ -127,7 +127,7 @@ async def look_up_records(
         )
     assert not isinstance(purpose, str)
     records = await queries.select_active_records(conn, person.person_id, categories)
-    event = await record_access(
+    event = await record_and_flag(
         conn,
         citizen_id=person.person_id,
         accessor=accessor,

@@ -32,6 +32,7 @@ from backend.access_log.views import (
 from backend.core.auth.guards import requires_sign_in
 from backend.core.errors import FieldError
 from backend.core.i18n import _, current_language, gettext
+from frontend.pages.access_log_contest import access_log_extras
 from frontend.rendering import page
 
 PAGE_PATH: Final = "/access-log"
@@ -110,10 +111,12 @@ async def access_log_page(request: Request[Any, Any, Any], conn: NamedDependency
         conn, user.subject_id, language=language, filters=filters, before_seq=before, limit=PAGE_SIZE
     )
     organisations = await logged_organisations(conn, user.subject_id, language)
+    extras = await access_log_extras(conn, user.subject_id, log, language)
     kept = {name: value for name, value in values.items() if value}
     return page(
         request,
         "pages/access-log/index.html",
+        **extras,
         log=log,
         values=values,
         errors=[{"field_id": error.field, "message": error.message} for error in errors],
