@@ -18,7 +18,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 
-from backend.access_log import citizen_routes
+from backend.access_log import citizen_routes, contest_routes
 from backend.access_log.receipt_routes import RECEIPT_ROUTES
 from backend.access_log.receipts import load_service_key
 from backend.access_log.routes import ReportedAccessController
@@ -32,8 +32,10 @@ from backend.core.http_middleware import RequestContext
 from backend.core.log_setup import configure_logging
 from backend.core.settings import Settings, SettingsError
 from backend.records.routes import ROUTES as RECORD_ROUTES
+from consent.routes import ROUTES as MANDATE_ROUTES
 from frontend.assets import serve_static
 from frontend.pages import access_log as access_log_pages
+from frontend.pages import access_log_contest, review
 from frontend.pages.account import my_overview, switch_acting_context
 from frontend.pages.dev_sign_in import dev_sign_in, dev_sign_in_page
 from frontend.pages.general import accessibility_statement, choose_language, home
@@ -137,6 +139,10 @@ def create_app(
         *citizen_routes.ROUTES,
         *access_log_pages.ROUTES,
         *RECORD_ROUTES,
+        *contest_routes.ROUTES,
+        *access_log_contest.ROUTES,
+        *review.ROUTES,
+        *MANDATE_ROUTES,
         sign_in_page,
         oidc_start,
         oidc_callback,

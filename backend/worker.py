@@ -28,6 +28,7 @@ from backend.core.worker_health import (
     upsert_heartbeat,
     worker_name,
 )
+from consent.sweeps import sweep_expired_mandates
 
 logger = logging.getLogger("vitrine.worker")
 
@@ -130,6 +131,7 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
         cron_jobs=[
             cron(heartbeat, second={0, 30}, run_at_startup=False, unique=False),
             cron(purge_expired_auth_state, minute={7}, second={0}, unique=True),
+            cron(sweep_expired_mandates, minute={5, 35}, second={0}, unique=True),
             cron(create_access_log_partitions, hour={3}, minute={15}, second={0}, run_at_startup=True, unique=True),
         ],
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
