@@ -123,8 +123,8 @@ async def csv_export(
 
 
 def _timestamp(value: datetime) -> str:
-    """A timestamp exactly as chain.canonical_bytes writes it (UTC, microseconds, Z), so that hashing the exported
-    value gives the logged hash."""
+    """A timestamp in UTC with all six microsecond digits, so a verifier recovers the exact instant that the chain
+    hashes (as whole microseconds since 1970-01-01 UTC, see chain.canonical_bytes)."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -132,7 +132,8 @@ def event_document(event: AccessEvent) -> dict[str, Any]:
     """One event for the JSON export: every hashed field in chain order, then the hashes in hex.
 
     Recomputing is: hash = SHA-256(prev_hash + JSON([chain_version, *hashed fields in this order])), with the
-    JSON written compactly (no spaces) and the first prev_hash 32 zero bytes.
+    JSON written compactly (no spaces), timestamps as whole microseconds since 1970-01-01 UTC, and the first
+    prev_hash 32 zero bytes.
     """
     document: dict[str, Any] = {"chain_version": CHAIN_VERSION}
     for name in HASHED_FIELDS:
