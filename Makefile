@@ -40,7 +40,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 bench: install
-	$(BIN)/vitrine embedded -- $(BIN)/python -m benchmarks
+	$(BIN)/vitrine embedded -- sh -c "$(BIN)/python -m benchmarks && $(BIN)/python -m benchmarks.access_ingest"
 
 migrate: install
 	$(BIN)/vitrine embedded -- $(BIN)/vitrine migrate

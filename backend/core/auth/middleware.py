@@ -6,8 +6,10 @@ language setting then overrides the browser's.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from litestar.datastructures import Cookie, MutableScopeHeaders
@@ -35,10 +37,18 @@ def session_cookie(settings: Settings, token: str | None) -> Cookie:
     )
 
 
+ActingForCheck = Callable[[asyncpg.Connection, UUID, UUID], Awaitable[bool]]
+
+
 async def resolve_signed_in(
-    conn: asyncpg.Connection, claims: sessions.SessionClaims
+    conn: asyncpg.Connection, claims: sessions.SessionClaims, may_act_for: ActingForCheck | None = None
 ) -> tuple[SignedIn | None, sessions.SessionRow | None]:
-    """Load the live session and everything the acting context needs."""
+    """Load the live session and everything the acting context needs.
+
+    Acting for someone is re-checked on every request (`may_act_for`, provided by the mandates area through the
+    composition root): when the mandate has ended, the session quietly goes back to acting for oneself, so a
+    revocation is felt by the very next request.
+    """
     row = await sessions.select_live_session(conn, claims.session_id, claims.person_id)
     if row is None:
         return None, None
@@ -47,7 +57,12 @@ async def resolve_signed_in(
         return None, None
     memberships = tuple(await identity_queries.select_memberships(conn, person.person_id))
     staff = await identity_queries.select_staff(conn, person.person_id)
-    acting_for = None if row.acting_for is None else await identity_queries.select_person(conn, row.acting_for)
+    acting_for = None
+    if row.acting_for is not None:
+        if may_act_for is not None and await may_act_for(conn, person.person_id, row.acting_for):
+            acting_for = await identity_queries.select_person(conn, row.acting_for)
+        else:
+            await sessions.update_acting_context(conn, row.session_id, acting_for=None, acting_org=row.acting_org)
     acting_org = row.acting_org if row.acting_org and any(m.org_id == row.acting_org for m in memberships) else None
     return (
         SignedIn(
@@ -82,7 +97,7 @@ class SessionMiddleware(ASGIMiddleware):
             signed_in = None
             if claims is not None:
                 async with app_state.connection_source() as conn, conn.transaction():
-                    signed_in, _ = await resolve_signed_in(conn, claims)
+                    signed_in, _ = await resolve_signed_in(conn, claims, getattr(app_state, "acting_for_check", None))
                     if signed_in is not None and datetime.now(UTC) - claims.issued_at > sessions.RENEW_AFTER:
                         await sessions.touch_session(conn, signed_in.session_id)
                         token = sessions.issue_token(
