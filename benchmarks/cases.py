@@ -25,7 +25,7 @@ from litestar import Request, Response
 from redis.asyncio import Redis
 
 # Modules whose import registers cases, in report order.
-CASE_MODULES = ("benchmarks.http_pages",)
+CASE_MODULES = ("benchmarks.http_pages", "benchmarks.access_log_pages")
 
 Kind = Literal["json", "html"]
 

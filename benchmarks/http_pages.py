@@ -23,6 +23,7 @@ from benchmarks.cases import BROWSER_HEADERS, Bare, CaseContext, case
 
 BENCH_GIVEN_NAME = "Benchmark"
 BENCH_FAMILY_NAME = "Person"
+BENCH_INSZ = make_insz(date(1984, 5, 17), 123)
 
 
 @case(name="healthz", path="/healthz", kind="json", description="liveness probe: no I/O, a small JSON answer")
@@ -71,7 +72,7 @@ async def _signed_in_person(conn: asyncpg.Connection, _secret_key: str) -> Mappi
     person = await register_person(
         conn,
         PersonCreate(
-            insz=make_insz(date(1984, 5, 17), 123),
+            insz=BENCH_INSZ,
             given_name=BENCH_GIVEN_NAME,
             family_name=BENCH_FAMILY_NAME,
         ),

@@ -7,9 +7,10 @@ module only describes it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Final, Literal, get_args
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -264,12 +265,28 @@ def _why(row: LogRow, language: str) -> Why | None:
     )
 
 
+# Babel's pattern formatting dominated rendering a page of the log; a page repeats few days, hours and lists.
+@functools.lru_cache(maxsize=4096)
+def _date_label(day: date, width: Literal["full", "long"], language: str) -> str:
+    return format_date(day, format=width, locale=babel_locale(language))
+
+
+@functools.lru_cache(maxsize=8192)
+def _time_label(hour: int, minute: int, language: str) -> str:
+    return format_time(time(hour, minute), format="short", locale=babel_locale(language))
+
+
+@functools.lru_cache(maxsize=1024)
+def _listed(labels: tuple[str, ...], language: str) -> str:
+    return format_list(list(labels), locale=babel_locale(language))
+
+
 def _sentence(*, who: Who, what: list[CategoryEntry], why: Why | None, row: LogRow, when: date, language: str) -> str:
     event = row.event
     values = {
         "who": who.name,
-        "what": format_list([item.label for item in what], locale=babel_locale(language)) if what else _("data"),
-        "date": format_date(when, format="long", locale=babel_locale(language)),
+        "what": _listed(tuple(item.label for item in what), language) if what else _("data"),
+        "date": _date_label(when, "long", language),
     }
     if event.outcome == "denied":
         text = gettext(_DENIED) % values
@@ -294,7 +311,7 @@ def describe(row: LogRow, language: Language) -> LogEntry:
         event_id=event.event_id,
         occurred_at=occurred,
         day=occurred.date(),
-        time=format_time(occurred, format="short", locale=babel_locale(language)),
+        time=_time_label(occurred.hour, occurred.minute, language),
         who=who,
         action=event.action,
         action_label=gettext(ACTION_LABELS[event.action]),
@@ -320,7 +337,7 @@ def group_by_day(entries: list[LogEntry], language: Language) -> list[LogDay]:
     for entry in entries:
         days.setdefault(entry.day, []).append(entry)
     return [
-        LogDay(day=day, label=format_date(day, format="full", locale=babel_locale(language)), entries=days[day])
+        LogDay(day=day, label=_date_label(day, "full", language), entries=days[day])
         for day in sorted(days, reverse=True)
     ]
 

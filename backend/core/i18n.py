@@ -27,6 +27,7 @@ LANGUAGE_COOKIE: Final = "vitrine_lang"
 
 _current: ContextVar[Language] = ContextVar("vitrine_language", default=DEFAULT_LANGUAGE)
 _catalogs: dict[str, gettext_module.NullTranslations] = {}
+_UNTRANSLATED: Final = gettext_module.NullTranslations()
 
 
 def load_catalogs(locale_dir: Path) -> None:
@@ -98,18 +99,18 @@ def current_language() -> Language:
 
 def gettext(message: str) -> str:
     """Translate message into the current language."""
-    return _catalogs.get(current_language(), gettext_module.NullTranslations()).gettext(message)
+    return _catalogs.get(_current.get(), _UNTRANSLATED).gettext(message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """Translate with a plural form chosen by count."""
-    catalog = _catalogs.get(current_language(), gettext_module.NullTranslations())
+    catalog = _catalogs.get(_current.get(), _UNTRANSLATED)
     return catalog.ngettext(singular, plural, count)
 
 
 def pgettext(context: str, message: str) -> str:
     """Translate a message that needs a context to disambiguate it."""
-    catalog = _catalogs.get(current_language(), gettext_module.NullTranslations())
+    catalog = _catalogs.get(_current.get(), _UNTRANSLATED)
     return catalog.pgettext(context, message)
 
 
