@@ -31,11 +31,13 @@ from backend.core.health import MetricsController, healthz, readyz
 from backend.core.http_middleware import RequestContext
 from backend.core.log_setup import configure_logging
 from backend.core.settings import Settings, SettingsError
+from backend.records.citizen_routes import ROUTES as CITIZEN_RECORD_ROUTES
 from backend.records.routes import ROUTES as RECORD_ROUTES
 from consent.routes import ROUTES as MANDATE_ROUTES
 from frontend.assets import serve_static
 from frontend.pages import access_log as access_log_pages
 from frontend.pages import access_log_contest, review
+from frontend.pages import my_data as my_data_pages
 from frontend.pages.account import my_overview, switch_acting_context
 from frontend.pages.dev_sign_in import dev_sign_in, dev_sign_in_page
 from frontend.pages.general import accessibility_statement, choose_language, home
@@ -143,6 +145,8 @@ def create_app(
         *access_log_contest.ROUTES,
         *review.ROUTES,
         *MANDATE_ROUTES,
+        *CITIZEN_RECORD_ROUTES,
+        *my_data_pages.ROUTES,
         sign_in_page,
         oidc_start,
         oidc_callback,

@@ -1,0 +1,175 @@
+"""Citizen API for what is held about you: the JSON twins of /my-data, the export, and error reports.
+
+Reading your own records is not an access by anyone else, so nothing here writes to the access log. Texts come
+in your own language (your setting), amounts in cents beside their written form, dates as dates.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Final
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, PathParameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from backend.access_log.views import BRUSSELS
+from backend.core.auth.actors import SignedIn
+from backend.core.auth.guards import requires_sign_in, signed_in_user
+from backend.core.errors import FieldError, Problem, validation_problem
+from backend.records import error_report_queries
+from backend.records.citizen import category_page, records_overview
+from backend.records.citizen_export import records_export
+from backend.records.citizen_schemas import CategoryPage, RecordsOverview
+from backend.records.error_report_schemas import ErrorReportCreate, ErrorReportView
+from backend.records.error_reports import describe_reports, own_report, report_error
+
+MAX_REPORTS_LISTED: Final = 100
+
+
+def own_records_subject(request: Request[Any, Any, Any]) -> SignedIn:
+    """The signed-in person when they act for themself; 403 while they act for someone else.
+
+    Refused for now: which helpers may see whose records is for mandates to decide (being built in parallel);
+    once they exist, a helper's read goes through the mandate check and is written to the person's access log.
+    """
+    user = signed_in_user(request)
+    if user.acting_for_someone:
+        raise Problem(
+            403,
+            "While you act for someone else you cannot see their records here yet. Switch back to yourself first.",
+            kind="records-acting-for-someone",
+        )
+    return user
+
+
+def unknown_category() -> Problem:
+    """The 404 for a category that does not exist."""
+    return Problem(404, "There is no such category of data.", kind="no-such-category")
+
+
+def read_report_request(body: bytes) -> ErrorReportCreate:
+    """`{"record_id": "…", "message": "…"}`; anything else is a 422 naming the field."""
+    try:
+        return msgspec.json.decode(body, type=ErrorReportCreate)
+    except msgspec.ValidationError as exc:
+        message, _, path = str(exc).partition(" - at `$.")
+        raise validation_problem([FieldError(field=path.rstrip("`") or "body", message=message)]) from None
+    except msgspec.DecodeError:
+        raise validation_problem([FieldError(field="body", message="is not valid JSON")]) from None
+
+
+def download_headers(filename: str) -> dict[str, str]:
+    """A personal file: never kept by a shared cache, always saved rather than shown."""
+    return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+
+
+class CitizenRecordsController(Controller):
+    """What is held about you, category by category."""
+
+    path = "/api/v1/me/records"
+    tags = ["records"]
+    guards = [requires_sign_in]
+
+    @get("")
+    async def overview(
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
+    ) -> RecordsOverview:
+        """Every category of data with what it is, its source, who receives it and why (purpose and legal basis),
+        how long it is kept (`retention_confirmed` false: to be confirmed), and how many records you have in it."""
+        user = own_records_subject(request)
+        return await records_overview(conn, user.subject_id, language=user.person.language)
+
+    @get("/export.json")
+    async def export(
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
+    ) -> Response[bytes]:
+        """Everything held about you as one JSON document: every record as stored (corrections and cancellations
+        included), what is said about each category, your flexi counters and your error reports."""
+        user = own_records_subject(request)
+        document = await records_export(conn, user.subject_id, language=user.person.language)
+        filename = f"vitrine-records-{datetime.now(BRUSSELS).date().isoformat()}.json"
+        return Response(
+            content=msgspec.json.encode(document), media_type="application/json", headers=download_headers(filename)
+        )
+
+    @get("/{category:str}")
+    async def category(
+        self,
+        request: Request[Any, Any, Any],
+        conn: NamedDependency[asyncpg.Connection],
+        category: Annotated[str, PathParameter(description="A category code, such as `dimona` or `flexi_wages`")],
+    ) -> CategoryPage:
+        """One category in full: its card, and your records in it (Dimona as a timeline, DmfA per quarter, flexi
+        wages per month with each year's total against its ceiling and as of when …), each with its latest error
+        report. Only the list of the category asked for is present."""
+        user = own_records_subject(request)
+        found = await category_page(conn, user.subject_id, category, language=user.person.language)
+        if found is None:
+            raise unknown_category()
+        return found
+
+
+class ErrorReportsPage(msgspec.Struct, frozen=True, kw_only=True):
+    """Your error reports, newest first (at most 100)."""
+
+    items: list[ErrorReportView]
+
+
+class CitizenErrorReportController(Controller):
+    """Report an error in one of your records, and follow the institution's answer."""
+
+    path = "/api/v1/me/record-error-reports"
+    tags = ["records"]
+    guards = [requires_sign_in]
+
+    @post("", status_code=HTTP_201_CREATED)
+    async def create(
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
+    ) -> ErrorReportView:
+        """Tell the institution that declared a record what is wrong with it: `{"record_id", "message"}`, the
+        message 10 to 2000 characters. The report is a case for that institution. While a report on the same record
+        waits for an answer, another is a 409 naming it; a record that is not yours is a 404."""
+        user = own_records_subject(request)
+        data = read_report_request(await request.body())
+        report = await report_error(conn, citizen_id=user.subject_id, record_id=data.record_id, message=data.message)
+        (view,) = await describe_reports(conn, user.subject_id, [report], user.person.language)
+        return view
+
+    @get("")
+    async def list_reports(
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
+    ) -> ErrorReportsPage:
+        """Your error reports, newest first, each with its status and the institution's answer."""
+        user = own_records_subject(request)
+        reports = await error_report_queries.select_own_reports(conn, user.subject_id, limit=MAX_REPORTS_LISTED)
+        return ErrorReportsPage(items=await describe_reports(conn, user.subject_id, reports, user.person.language))
+
+    @get("/{report_id:uuid}")
+    async def get_report(
+        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], report_id: FromPath[UUID]
+    ) -> ErrorReportView:
+        """One of your error reports; another person's is a 404."""
+        user = own_records_subject(request)
+        report = await own_report(conn, user.subject_id, report_id)
+        (view,) = await describe_reports(conn, user.subject_id, [report], user.person.language)
+        return view
+
+
+# Registered by the composition root (backend/app.py).
+ROUTES: Final[list[Any]] = [CitizenRecordsController, CitizenErrorReportController]
+
+__all__ = [
+    "ROUTES",
+    "CitizenErrorReportController",
+    "CitizenRecordsController",
+    "ErrorReportsPage",
+    "download_headers",
+    "own_records_subject",
+    "read_report_request",
+    "unknown_category",
+]

@@ -1,0 +1,241 @@
+"""Report an error in a record: a case for the institution that declared it, with an append-only history, its
+status shown on the record and in the person's list; the JSON API of /api/v1/me/record-error-reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from litestar import Litestar
+
+from backend.core.errors import Problem
+from backend.core.settings import Settings
+from backend.records import error_report_queries
+from backend.records.citizen import category_page
+from backend.records.citizen_routes import ROUTES
+from backend.records.error_reports import (
+    ReportAlreadyOpen,
+    answer_report,
+    close_report,
+    describe_reports,
+    message_error,
+    own_report,
+    report_error,
+)
+from tests.backend.records.citizen_data import CitizenFile, access_events_of, make_citizen_file
+from tests.backend.records.institutions import Institution
+from tests.factories import create_organisation, create_person, sign_in_client
+
+API = "/api/v1/me/record-error-reports"
+MESSAGE = "I never worked for this employer in March."
+
+
+@pytest.fixture
+def reports_client(app: Litestar, client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The in-process client, with the citizen record routes registered if the composition root does not yet."""
+    if API not in {route.path for route in app.routes}:
+        for handler in ROUTES:
+            app.register(handler)
+    return client
+
+
+@pytest.fixture
+async def file(conn: asyncpg.Connection, onss: Institution) -> CitizenFile:
+    """A person with records in every category, in English."""
+    return await make_citizen_file(conn, onss, language="en")
+
+
+async def _first_dimona(conn: asyncpg.Connection, file: CitizenFile) -> Any:
+    page = await category_page(conn, file.person.person_id, "dimona", language="en")
+    assert page is not None
+    return page.dimona[-1]  # the main job since 2019
+
+
+async def _reports(conn: asyncpg.Connection) -> int:
+    value: int = await conn.fetchval("SELECT count(*) FROM record_error_reports")
+    return value
+
+
+async def test_a_report_is_a_case_for_the_institution_that_declared_the_record(
+    conn: asyncpg.Connection, onss: Institution, file: CitizenFile
+) -> None:
+    record = await _first_dimona(conn, file)
+    report = await report_error(
+        conn, citizen_id=file.person.person_id, record_id=record.record_id, message=f"  {MESSAGE}\n"
+    )
+    assert (report.status, report.message, report.category) == ("open", MESSAGE, "dimona")
+    assert report.source_institution == onss.organisation.org_id
+    (step,) = await error_report_queries.select_report_steps(conn, file.person.person_id, report.report_id)
+    assert (step.kind, step.status_entered, step.actor_person_id, step.body) == (
+        "opened",
+        "open",
+        file.person.person_id,
+        MESSAGE,
+    )
+
+    # The record shows its report and where it stands.
+    shown = await _first_dimona(conn, file)
+    assert shown.report is not None
+    assert (shown.report.status_label, shown.report.url) == (
+        "Waiting for an answer",
+        f"/my-data/error-reports/{report.report_id}",
+    )
+    (view,) = await describe_reports(conn, file.person.person_id, [report], "en")
+    assert view.category_title == "Dimona (start and end of employment)"
+    assert view.record_summary == "Assurances Escaut SA, Employee, since 2 September 2019"
+    assert view.institution == onss.organisation.name_fr
+    assert (view.record_url, view.waiting) == ("/my-data/dimona", True)
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        ("", "Write what is wrong in this record"),
+        ("   \n ", "Write what is wrong in this record"),
+        ("Wrong.   ", "Write at least 10 characters, so that the institution understands what is wrong"),
+        ("x" * 2001, "Write at most 2000 characters"),
+    ],
+)
+async def test_a_message_must_say_something_and_not_too_much(
+    conn: asyncpg.Connection, file: CitizenFile, message: str, error: str
+) -> None:
+    record = await _first_dimona(conn, file)
+    assert message_error(message) == error
+    with pytest.raises(Problem) as refused:
+        await report_error(conn, citizen_id=file.person.person_id, record_id=record.record_id, message=message)
+    assert refused.value.status == 422
+    assert [(e.field, e.message) for e in refused.value.errors] == [("message", error)]
+    assert await _reports(conn) == 0
+    assert message_error("x" * 10) is None
+    assert message_error("x" * 2000) is None
+
+
+async def test_only_ones_own_record_and_one_waiting_report_at_a_time(
+    conn: asyncpg.Connection, onss: Institution, file: CitizenFile
+) -> None:
+    record = await _first_dimona(conn, file)
+    stranger = await create_person(conn)
+    with pytest.raises(Problem) as missing:
+        await report_error(conn, citizen_id=stranger.person_id, record_id=record.record_id, message=MESSAGE)
+    assert missing.value.status == 404
+
+    first = await report_error(conn, citizen_id=file.person.person_id, record_id=record.record_id, message=MESSAGE)
+    with pytest.raises(ReportAlreadyOpen) as again:
+        await report_error(conn, citizen_id=file.person.person_id, record_id=record.record_id, message=MESSAGE)
+    assert (again.value.status, again.value.report.report_id) == (409, first.report_id)
+    assert await _reports(conn) == 1
+
+    # Once answered, the person may report again (a new case).
+    await answer_report(
+        conn,
+        org_id=onss.organisation.org_id,
+        citizen_id=file.person.person_id,
+        report_id=first.report_id,
+        answer="We checked with the employer: the declaration is right.",
+    )
+    second = await report_error(conn, citizen_id=file.person.person_id, record_id=record.record_id, message=MESSAGE)
+    assert second.report_id != first.report_id
+
+
+async def test_the_source_institution_answers_then_closes(
+    conn: asyncpg.Connection, onss: Institution, file: CitizenFile
+) -> None:
+    record = await _first_dimona(conn, file)
+    citizen_id = file.person.person_id
+    report = await report_error(conn, citizen_id=citizen_id, record_id=record.record_id, message=MESSAGE)
+    other = await create_organisation(conn, kind="institution", code="OTHERINST")
+    with pytest.raises(Problem) as not_theirs:
+        await answer_report(conn, org_id=other.org_id, citizen_id=citizen_id, report_id=report.report_id, answer="No")
+    assert not_theirs.value.status == 404
+    with pytest.raises(Problem) as too_early:
+        await close_report(conn, org_id=onss.organisation.org_id, citizen_id=citizen_id, report_id=report.report_id)
+    assert too_early.value.status == 409
+
+    org_id = onss.organisation.org_id
+    answered = await answer_report(
+        conn, org_id=org_id, citizen_id=citizen_id, report_id=report.report_id, answer="  Corrected on 3 March.  "
+    )
+    assert (answered.status, answered.answer) == ("answered", "Corrected on 3 March.")
+    assert answered.answered_at is not None
+    with pytest.raises(Problem) as twice:
+        await answer_report(conn, org_id=org_id, citizen_id=citizen_id, report_id=report.report_id, answer="Again")
+    assert twice.value.status == 409
+    closed = await close_report(conn, org_id=org_id, citizen_id=citizen_id, report_id=report.report_id)
+    assert closed.status == "closed"
+    steps = await error_report_queries.select_report_steps(conn, citizen_id, report.report_id)
+    assert [(s.kind, s.status_left, s.status_entered) for s in steps] == [
+        ("opened", None, "open"),
+        ("answered", "open", "answered"),
+        ("closed", "answered", "closed"),
+    ]
+    assert [s.actor_org_id for s in steps[1:]] == [org_id, org_id]
+    (view,) = await describe_reports(conn, citizen_id, [await own_report(conn, citizen_id, report.report_id)], "fr")
+    assert (view.status, view.waiting, view.answer) == ("closed", False, "Corrected on 3 March.")
+    assert view.answered_on is not None
+
+
+async def test_the_history_is_append_only_and_keeps_the_status_honest(
+    conn: asyncpg.Connection, file: CitizenFile
+) -> None:
+    record = await _first_dimona(conn, file)
+    report = await report_error(conn, citizen_id=file.person.person_id, record_id=record.record_id, message=MESSAGE)
+    key = (file.person.person_id, report.report_id)
+    for statement in (
+        "UPDATE record_error_report_events SET body = 'changed' WHERE citizen_id = $1 AND report_id = $2",
+        "DELETE FROM record_error_report_events WHERE citizen_id = $1 AND report_id = $2",
+        "DELETE FROM record_error_reports WHERE citizen_id = $1 AND report_id = $2",
+    ):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with conn.transaction():
+                await conn.execute(statement, *key)
+    # A status its history never entered is refused by the database itself.
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        async with conn.transaction():
+            await conn.execute(
+                """
+                UPDATE record_error_reports SET status = 'answered', answer = 'x', answered_at = now()
+                WHERE citizen_id = $1 AND report_id = $2
+                """,
+                *key,
+            )
+    with pytest.raises(asyncpg.CheckViolationError):
+        async with conn.transaction():
+            await conn.execute("UPDATE record_error_reports SET message = 'short' WHERE citizen_id = $1", key[0])
+
+
+async def test_the_api_opens_lists_and_shows_reports_without_logging(
+    reports_client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, file: CitizenFile
+) -> None:
+    record = await _first_dimona(conn, file)
+    await sign_in_client(reports_client, conn, settings.secret_key, file.person)
+
+    created = await reports_client.post(API, json={"record_id": str(record.record_id), "message": MESSAGE})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["status"], body["status_label"], body["category"]) == ("open", "Waiting for an answer", "dimona")
+    report_id = body["report_id"]
+
+    again = await reports_client.post(API, json={"record_id": str(record.record_id), "message": MESSAGE})
+    assert (again.status_code, again.json()["type"]) == (409, "urn:vitrine:problem:error-report-already-open")
+    short = await reports_client.post(API, json={"record_id": str(record.record_id), "message": "wrong"})
+    assert short.status_code == 422
+    assert [e["field"] for e in short.json()["errors"]] == ["message"]
+    unknown = await reports_client.post(API, json={"record_id": str(record.record_id), "message": MESSAGE, "x": 1})
+    assert (unknown.status_code, unknown.json()["errors"][0]["field"]) == (422, "body")
+    not_json = await reports_client.post(API, content=b"{", headers={"content-type": "application/json"})
+    assert not_json.status_code == 422
+
+    listed = await reports_client.get(API)
+    assert [item["report_id"] for item in listed.json()["items"]] == [report_id]
+    one = await reports_client.get(f"{API}/{report_id}")
+    assert (one.status_code, one.json()["message"]) == (200, MESSAGE)
+
+    stranger = await create_person(conn)
+    await sign_in_client(reports_client, conn, settings.secret_key, stranger)
+    assert (await reports_client.get(f"{API}/{report_id}")).status_code == 404
+    theirs = await reports_client.post(API, json={"record_id": str(record.record_id), "message": MESSAGE})
+    assert theirs.status_code == 404
+    assert (await reports_client.get(API)).json()["items"] == []
+    assert await access_events_of(conn, file.person) == 0
