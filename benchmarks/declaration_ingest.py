@@ -194,7 +194,7 @@ def render(figures: dict[str, Any]) -> str:
             "",
             "| Side | Median per second |",
             "| --- | --: |",
-            "| Ingest service (checks, idempotency, savepoint per item, flexi counter) | "
+            "| Ingest service (checks, idempotency, set-based writes, flexi counter) | "
             f"{figures['service_median']:,.0f} |",
             f"| Raw COPY of the same payloads | {figures['raw_median']:,.0f} |",
             "",

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
-from backend.records import queries
+from backend.records import bulk_queries
 from backend.records.schemas import FlexiCounter, StoredRecord
 
 FLEXI_CATEGORY = "flexi_wages"
@@ -25,10 +25,14 @@ def affected_flexi_years(record: StoredRecord, original: StoredRecord | None) ->
 
 
 async def refresh_flexi_counters(conn: asyncpg.Connection, affected: Iterable[tuple[UUID, int]]) -> list[FlexiCounter]:
-    """Recompute each affected counter under its lock, in a stable order (two batches never wait on each other in
-    a circle)."""
-    counters = []
-    for citizen_id, year in sorted(affected):
-        await queries.lock_flexi_counter(conn, citizen_id, year)
-        counters.append(await queries.refresh_flexi_counter(conn, citizen_id, year))
-    return counters
+    """Recompute each affected counter under its lock, the locks taken in a stable order (two batches never wait
+    on each other in a circle).
+
+    Two statements whatever the count: the locks first, then the recomputation, whose snapshot is taken only
+    once every lock is held (so it sees what a concurrent ingest committed before releasing its lock).
+    """
+    keys = sorted(set(affected))
+    if not keys:
+        return []
+    await bulk_queries.lock_flexi_counters(conn, keys)
+    return await bulk_queries.refresh_flexi_counters(conn, keys)

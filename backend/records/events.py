@@ -15,7 +15,8 @@ from typing import Any, Final
 import msgspec
 
 from backend.core.auth.assertions import InstitutionCaller
-from backend.core.errors import FieldError
+from backend.core.errors import FieldError, Problem
+from backend.core.identity.service import insz_or_problem
 from backend.records.categories.base import Category, decode_hook
 from backend.records.registry import Registry, parse_event_type
 from backend.records.schemas import CloudEvent, RecordKind
@@ -25,10 +26,14 @@ __all__ = [
     "FUTURE_TOLERANCE",
     "MAX_YEARS_AHEAD",
     "CheckedPayload",
+    "ExaminedItem",
+    "MalformedItem",
     "check_payload",
     "check_time",
     "convert_errors",
     "decode_event",
+    "examine",
+    "raw_id",
     "resolve_category",
 ]
 
@@ -180,3 +185,83 @@ def check_payload(event: CloudEvent, category: Category, prefix: str, today: dat
         valid_from=period[0],
         valid_to=period[1],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MalformedItem:
+    """An NDJSON line that is not JSON: answered as a rejected item, the other lines go on."""
+
+    message: str = "is not valid JSON"
+
+
+def raw_id(item: object) -> str | None:
+    """The item's id as sent, echoed even for a rejected item so the producer can match the answer."""
+    if isinstance(item, dict):
+        value = item.get("id")
+        if isinstance(value, str) and len(value) <= 200:
+            return value
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ExaminedItem:
+    """One item checked as far as it can be without the database (both ingest paths start from this).
+
+    `event` is None for an unreadable item, whose errors are then in `unreadable`. Whether the person is known
+    needs the database, so `errors` takes that answer.
+    """
+
+    index: int
+    raw: object
+    id: str | None
+    event: CloudEvent | None
+    unreadable: list[FieldError]
+    category: Category | FieldError | None
+    insz: str | FieldError | None
+    time_error: FieldError | None
+    checked: CheckedPayload | list[FieldError]
+
+    @property
+    def prefix(self) -> str:
+        """The item's place in the batch, as field paths name it."""
+        return f"items[{self.index}]"
+
+    def errors(self, person_known: bool) -> list[FieldError]:
+        """Every failing field, in the order the producer reads them (type, subject, time, data)."""
+        errors: list[FieldError] = []
+        if isinstance(self.category, FieldError):
+            errors.append(self.category)
+        if isinstance(self.insz, FieldError):
+            errors.append(self.insz)
+        elif not person_known:
+            # Never dropped silently: the producer must learn that this record reached no one.
+            errors.append(
+                FieldError(field=f"{self.prefix}.subject", message="no person with this national number is known")
+            )
+        if self.time_error is not None:
+            errors.append(self.time_error)
+        if isinstance(self.checked, list):
+            errors.extend(self.checked)
+        return errors
+
+
+def examine(raw: object, index: int, caller: InstitutionCaller, registry: Registry, now: datetime) -> ExaminedItem:
+    """Decode one item and run every check that needs no database."""
+    prefix = f"items[{index}]"
+    if isinstance(raw, MalformedItem):
+        malformed = [FieldError(field=prefix, message=raw.message)]
+        return ExaminedItem(index, raw, None, None, malformed, None, None, None, [])
+    event = decode_event(raw, prefix)
+    if isinstance(event, list):
+        return ExaminedItem(index, raw, raw_id(raw), None, event, None, None, None, [])
+    category = resolve_category(event, caller, registry, prefix)
+    insz: str | FieldError
+    try:
+        insz = insz_or_problem(event.subject, field=f"{prefix}.subject").digits
+    except Problem as problem:
+        insz = problem.errors[0]
+    time_error = check_time(event, now, prefix)
+    checked: CheckedPayload | list[FieldError] = []
+    if isinstance(category, Category):
+        checked = check_payload(event, category, prefix, now.date())
+    return ExaminedItem(index, raw, event.id, event, [], category, insz, time_error, checked)

@@ -1,8 +1,10 @@
 """Ingest: institutions declare what they hold about people as CloudEvents, answered item by item.
 
-Each item is read and checked on its own, so one bad item never stops the others; each good item is stored in a
-savepoint of its own inside the caller's transaction, so a rejected item leaves nothing behind. Idempotency is
-by (source, id) across all citizens: a repeat answers the record the first one became. Services never commit.
+Each item is read and checked on its own, so one bad item never stops the others, and a rejected item leaves
+nothing behind. Idempotency is by (source, id) across all citizens: a repeat answers the record the first one
+became. A batch is first stored set-wise (bulk_ingest, a few statements in one savepoint); on a database error
+it is stored again item by item, each item in a savepoint of its own, so that error only rejects its own item.
+Services never commit.
 """
 
 from __future__ import annotations
@@ -20,26 +22,19 @@ import msgspec
 from backend.core.auth.assertions import InstitutionCaller
 from backend.core.errors import FieldError, Problem
 from backend.core.identity.queries import select_person_by_insz
-from backend.core.identity.service import insz_or_problem
 from backend.records import queries
+from backend.records.bulk_ingest import Fallback, ingest_in_bulk
 from backend.records.categories.base import Category, encode_hook
 from backend.records.counters import affected_flexi_years, refresh_flexi_counters
-from backend.records.events import CheckedPayload, check_payload, check_time, decode_event, resolve_category
+from backend.records.events import CheckedPayload, ExaminedItem, MalformedItem, examine, raw_id
 from backend.records.registry import REGISTRY, Registry
 from backend.records.schemas import BatchAnswer, CloudEvent, ItemResult, NewRecord, RecordStatus, StoredRecord
 
-__all__ = ["MAX_BATCH_ITEMS", "IngestOutcome", "MalformedItem", "ingest_declarations"]
+__all__ = ["MAX_BATCH_ITEMS", "IngestOutcome", "MalformedItem", "ingest_declarations", "ingest_item_by_item"]
 
 logger = logging.getLogger("vitrine.records.ingest")
 
 MAX_BATCH_ITEMS: Final = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class MalformedItem:
-    """An NDJSON line that is not JSON: answered as a rejected item, the other lines go on."""
-
-    message: str = "is not valid JSON"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,18 +68,6 @@ class _People:
             person = await select_person_by_insz(self._conn, insz_digits)
             self._ids[insz_digits] = None if person is None else person.person_id
         return self._ids[insz_digits]
-
-
-async def _citizen(event: CloudEvent, people: _People, prefix: str) -> UUID | FieldError:
-    try:
-        insz = insz_or_problem(event.subject, field=f"{prefix}.subject")
-    except Problem as problem:
-        return problem.errors[0]
-    citizen_id = await people.citizen_id(insz.digits)
-    if citizen_id is None:
-        # Never dropped silently: the producer must learn that this record reached no one.
-        return FieldError(field=f"{prefix}.subject", message="no person with this national number is known")
-    return citizen_id
 
 
 async def _original(
@@ -163,20 +146,12 @@ class _BatchContext:
 
 
 async def _ingest_one(
-    conn: asyncpg.Connection,
-    caller: InstitutionCaller,
-    raw: object,
-    index: int,
-    context: _BatchContext,
+    conn: asyncpg.Connection, caller: InstitutionCaller, item: ExaminedItem, context: _BatchContext
 ) -> ItemResult:
-    """Answer one item, storing it when it passes every check."""
-    prefix = f"items[{index}]"
-    if isinstance(raw, MalformedItem):
-        malformed = [FieldError(field=prefix, message=raw.message)]
-        return ItemResult(index=index, id=None, status="rejected", errors=malformed)
-    event = decode_event(raw, prefix)
-    if isinstance(event, list):
-        return ItemResult(index=index, id=_raw_id(raw), status="rejected", errors=event)
+    """Answer one examined item, storing it when it passes every check (the per-item path)."""
+    index, prefix, event = item.index, item.prefix, item.event
+    if event is None:
+        return ItemResult(index=index, id=item.id, status="rejected", errors=item.unreadable)
     owner = await queries.select_source_owner(conn, event.source)
     if owner is not None and owner != caller.org_id:
         foreign = [FieldError(field=f"{prefix}.source", message="is used by another institution")]
@@ -185,24 +160,12 @@ async def _ingest_one(
     known = await queries.select_ingested(conn, event.source, event.id)
     if known is not None:
         return ItemResult(index=index, id=event.id, status="duplicate", record_id=known.record_id)
-    errors: list[FieldError] = []
-    category = resolve_category(event, caller, context.registry, prefix)
-    if isinstance(category, FieldError):
-        errors.append(category)
-    citizen_id = await _citizen(event, context.people, prefix)
-    if isinstance(citizen_id, FieldError):
-        errors.append(citizen_id)
-    time_error = check_time(event, context.now, prefix)
-    if time_error is not None:
-        errors.append(time_error)
-    checked: CheckedPayload | list[FieldError] = []
-    if isinstance(category, Category):
-        checked = check_payload(event, category, prefix, context.now.date())
-        if isinstance(checked, list):
-            errors.extend(checked)
+    citizen_id = await context.people.citizen_id(item.insz) if isinstance(item.insz, str) else None
+    errors = item.errors(citizen_id is not None)
+    category, checked = item.category, item.checked
     if errors or not isinstance(category, Category) or not isinstance(checked, CheckedPayload):
         return ItemResult(index=index, id=event.id, status="rejected", errors=errors)
-    assert isinstance(citizen_id, UUID)
+    assert citizen_id is not None
     try:
         record, original = await _store(conn, caller, event, category, checked, citizen_id, prefix)
     except _Rejected as rejected:
@@ -218,13 +181,20 @@ async def _ingest_one(
     return ItemResult(index=index, id=event.id, status="accepted", record_id=record.record_id)
 
 
-def _raw_id(item: object) -> str | None:
-    """The item's id as sent, echoed even for a rejected item so the producer can match the answer."""
-    if isinstance(item, dict):
-        value = item.get("id")
-        if isinstance(value, str) and len(value) <= 200:
-            return value
-    return None
+async def _ingest_each(
+    conn: asyncpg.Connection, caller: InstitutionCaller, items: Sequence[ExaminedItem], context: _BatchContext
+) -> list[ItemResult]:
+    """The per-item path: each item in its own savepoint, a database error rejecting only its item."""
+    results: list[ItemResult] = []
+    for item in items:
+        try:
+            results.append(await _ingest_one(conn, caller, item, context))
+        except asyncpg.PostgresError:
+            # The savepoint is already rolled back; the cause stays in our logs (it may quote stored values).
+            logger.exception("storing a declaration failed", extra={"client_id": caller.client_id, "index": item.index})
+            errors = [FieldError(field=item.prefix, message="could not be stored; please send it again later")]
+            results.append(ItemResult(index=item.index, id=raw_id(item.raw), status="rejected", errors=errors))
+    return results
 
 
 async def ingest_declarations(
@@ -237,8 +207,8 @@ async def ingest_declarations(
 ) -> IngestOutcome:
     """Check and store a batch of declarations from one institution, answering each item (413 beyond 1000).
 
-    Runs in the caller's transaction; each item has its own savepoint, so a database error on one item rolls
-    back only that item. Derived views (the flexi counter) are brought up to date before returning.
+    Runs in the caller's transaction; a database error on one item rolls back only that item (the batch is then
+    stored again item by item). Derived views (the flexi counter) are brought up to date before returning.
     """
     if len(items) > MAX_BATCH_ITEMS:
         raise Problem(
@@ -247,15 +217,38 @@ async def ingest_declarations(
             kind="batch-too-large",
         )
     context = _BatchContext(registry=registry, people=_People(conn), now=now or datetime.now(UTC))
-    results: list[ItemResult] = []
-    for index, raw in enumerate(items):
-        try:
-            results.append(await _ingest_one(conn, caller, raw, index, context))
-        except asyncpg.PostgresError:
-            # The savepoint is already rolled back; the cause stays in our logs (it may quote stored values).
-            logger.exception("storing a declaration failed", extra={"client_id": caller.client_id, "index": index})
-            errors = [FieldError(field=f"items[{index}]", message="could not be stored; please send it again later")]
-            results.append(ItemResult(index=index, id=_raw_id(raw), status="rejected", errors=errors))
+    examined = [examine(raw, index, caller, registry, context.now) for index, raw in enumerate(items)]
+    try:
+        async with conn.transaction():
+            bulk = await ingest_in_bulk(conn, caller, examined)
+        results = bulk.results
+        context.accepted, context.flexi_years = bulk.accepted, bulk.flexi_years
+    except (asyncpg.PostgresError, Fallback) as error:
+        # Rolled back whole: item by item, the culprit (or the race) only rejects its own item.
+        logger.warning(
+            "set-based ingest fell back to item by item",
+            extra={"client_id": caller.client_id, "cause": type(error).__name__},
+        )
+        results = await _ingest_each(conn, caller, examined, context)
+    return await _finish(conn, results, context)
+
+
+async def ingest_item_by_item(
+    conn: asyncpg.Connection,
+    caller: InstitutionCaller,
+    items: Sequence[object],
+    *,
+    registry: Registry = REGISTRY,
+    now: datetime | None = None,
+) -> IngestOutcome:
+    """The per-item path alone: the reference the set-based path must answer like (and its fallback)."""
+    context = _BatchContext(registry=registry, people=_People(conn), now=now or datetime.now(UTC))
+    examined = [examine(raw, index, caller, registry, context.now) for index, raw in enumerate(items)]
+    return await _finish(conn, await _ingest_each(conn, caller, examined, context), context)
+
+
+async def _finish(conn: asyncpg.Connection, results: list[ItemResult], context: _BatchContext) -> IngestOutcome:
+    """Bring the flexi counters up to date and count the answers."""
     await refresh_flexi_counters(conn, context.flexi_years)
     answer = BatchAnswer(
         accepted=sum(result.status == "accepted" for result in results),
