@@ -33,10 +33,14 @@ from backend.core.log_setup import configure_logging
 from backend.core.settings import Settings, SettingsError
 from backend.records.citizen_routes import ROUTES as CITIZEN_RECORD_ROUTES
 from backend.records.routes import ROUTES as RECORD_ROUTES
+from consent.acting import may_act_for
+from consent.receipt_routes import MANDATE_RECEIPT_ROUTES
 from consent.routes import ROUTES as MANDATE_ROUTES
 from frontend.assets import serve_static
 from frontend.pages import access_log as access_log_pages
-from frontend.pages import access_log_contest, review
+from frontend.pages import access_log_contest, organisation_clients, review
+from frontend.pages import helpers as helpers_pages
+from frontend.pages import helping as helping_pages
 from frontend.pages import my_data as my_data_pages
 from frontend.pages.account import my_overview, switch_acting_context
 from frontend.pages.dev_sign_in import dev_sign_in, dev_sign_in_page
@@ -81,7 +85,12 @@ def create_app(
         configure_logging(settings.log_level)
 
     state = State(
-        {"settings": settings, "service_key": load_service_key(settings.local_path, settings.service_signing_key)}
+        {
+            "settings": settings,
+            "service_key": load_service_key(settings.local_path, settings.service_signing_key),
+            # The mandates area decides, on every request, whether a helper may still act for someone.
+            "acting_for_check": may_act_for,
+        }
     )
     if connection_source is not None:
         state.connection_source = connection_source
@@ -147,6 +156,10 @@ def create_app(
         *MANDATE_ROUTES,
         *CITIZEN_RECORD_ROUTES,
         *my_data_pages.ROUTES,
+        *helpers_pages.ROUTES,
+        *helping_pages.ROUTES,
+        *organisation_clients.ROUTES,
+        *MANDATE_RECEIPT_ROUTES,
         sign_in_page,
         oidc_start,
         oidc_callback,

@@ -34,7 +34,7 @@ from backend.core.identity.schemas import Organisation, Person
 from backend.core.settings import Settings
 from tests import browser as harness
 from tests.browser import PHONE_WIDTH, ROOT, PageFactory, assert_accessible
-from tests.factories import create_organisation, create_person
+from tests.factories import create_mandate, create_organisation, create_person
 
 COOKIE = sessions.cookie_name(False)
 API = "/api/v1/me/access-events"
@@ -199,6 +199,7 @@ async def test_the_log_needs_sign_in_and_is_refused_while_acting_for_someone(
 
     helper = await create_person(conn)
     mother = await create_person(conn)
+    await create_mandate(conn, mother, helper=helper)
     session_id = await _sign_in(log_client, conn, settings, helper)
     await sessions.update_acting_context(conn, session_id, acting_for=mother.person_id, acting_org=None)
     for path in (API, f"{API}/export.csv", f"{API}/export.json"):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from functools import cache
 from html import unescape
-from uuid import UUID
 
 import asyncpg
 import httpx
@@ -26,7 +25,7 @@ from frontend.pages.my_data import ROUTES
 from tests.backend.records.citizen_data import CitizenFile, access_events_of, make_citizen_file
 from tests.backend.records.institutions import Institution, make_institution
 from tests.browser import ROOT
-from tests.factories import create_person, csrf_token, sign_in_client
+from tests.factories import create_mandate, create_person, csrf_token, sign_in_client
 
 MESSAGE = "I stopped working for this employer on 31 March 2026."
 _REPORT_LINK = re.compile(r'href="(/my-data/dimona/[0-9a-f-]{36}/report-error)"')
@@ -173,11 +172,6 @@ async def test_the_printable_page_holds_everything_without_links(
     assert 'class="ceiling-meter' in text
 
 
-async def allow_acting(_: asyncpg.Connection, helper_id: UUID, citizen_id: UUID) -> bool:
-    """Stands in for the mandates check: the refusal while acting for someone is what is tested."""
-    return True
-
-
 async def test_pages_need_sign_in_and_are_refused_while_acting_for_someone(
     app: Litestar, pages_client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, onss: Institution
 ) -> None:
@@ -185,8 +179,8 @@ async def test_pages_need_sign_in_and_are_refused_while_acting_for_someone(
     assert (anonymous.status_code, anonymous.headers["location"]) == (303, "/sign-in?next=/my-data")
 
     mother = await make_citizen_file(conn, onss)
-    app.state.acting_for_check = allow_acting
     helper = await create_person(conn)
+    await create_mandate(conn, mother.person, helper=helper)
     session_id = await sign_in_client(pages_client, conn, settings.secret_key, helper)
     await sessions.update_acting_context(conn, session_id, acting_for=mother.person.person_id, acting_org=None)
     for path in ("/my-data", "/my-data/dimona", "/my-data/print", "/my-data/error-reports"):

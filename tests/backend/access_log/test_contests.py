@@ -32,7 +32,7 @@ from backend.core.errors import Problem
 from backend.core.identity import queries as identity_queries
 from backend.core.identity.schemas import Person, StaffMember
 from backend.core.settings import Settings
-from tests.factories import create_agent, create_organisation, create_person, create_staff
+from tests.factories import create_agent, create_mandate, create_organisation, create_person, create_staff
 
 KEY = ec.generate_private_key(ec.SECP256R1())
 
@@ -385,6 +385,7 @@ async def test_the_api_opens_a_case_without_a_body_and_not_for_someone_you_act_f
     assert created.json()["message"] is None
 
     helper = await create_person(conn)
+    await create_mandate(conn, person, helper=helper)
     other_event = await _institution_event(conn, person)
     session_id = await sessions.insert_session(conn, person_id=helper.person_id, method="demo")
     await sessions.update_acting_context(conn, session_id, acting_for=person.person_id, acting_org=None)

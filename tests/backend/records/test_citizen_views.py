@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from uuid import UUID
 
 import asyncpg
 import httpx
@@ -37,7 +36,7 @@ from tests.backend.records.citizen_data import (
 )
 from tests.backend.records.cloud_events import event
 from tests.backend.records.institutions import Institution
-from tests.factories import create_person, new_insz, sign_in_client
+from tests.factories import create_mandate, create_person, new_insz, sign_in_client
 
 API = "/api/v1/me/records"
 
@@ -298,21 +297,16 @@ async def test_the_json_twins_in_the_persons_language_and_nothing_is_logged(
     assert await access_events_of(conn, file.person) == 0, "reading one's own records is not logged"
 
 
-async def allow_acting(_: asyncpg.Connection, helper_id: UUID, citizen_id: UUID) -> bool:
-    """Stands in for the mandates check: every helper may act for everyone (the refusal is what is tested)."""
-    return True
-
-
 async def test_the_json_twins_need_sign_in_and_are_refused_while_acting_for_someone(
     app: Litestar, records_client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
-    app.state.acting_for_check = allow_acting
     paths = (API, f"{API}/dimona", f"{API}/export.json", "/api/v1/me/record-error-reports")
     for path in paths:
         assert (await records_client.get(path)).status_code == 401, path
 
     helper = await create_person(conn)
     mother = await create_person(conn)
+    await create_mandate(conn, mother, helper=helper)
     session_id = await sign_in_client(records_client, conn, settings.secret_key, helper)
     await sessions.update_acting_context(conn, session_id, acting_for=mother.person_id, acting_org=None)
     for path in paths:
