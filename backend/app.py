@@ -33,20 +33,26 @@ from backend.core.log_setup import configure_logging
 from backend.core.settings import Settings, SettingsError
 from backend.records.citizen_routes import ROUTES as CITIZEN_RECORD_ROUTES
 from backend.records.routes import ROUTES as RECORD_ROUTES
+from backend.records.service import on_records_accepted
 from consent.acting import may_act_for
 from consent.receipt_routes import MANDATE_RECEIPT_ROUTES
 from consent.routes import ROUTES as MANDATE_ROUTES
 from frontend.assets import serve_static
 from frontend.pages import access_log as access_log_pages
-from frontend.pages import access_log_contest, organisation_clients, review
+from frontend.pages import access_log_contest, organisation_clients, review, staff_notifications
 from frontend.pages import helpers as helpers_pages
 from frontend.pages import helping as helping_pages
+from frontend.pages import inbox as inbox_pages
 from frontend.pages import my_data as my_data_pages
 from frontend.pages.account import my_overview, switch_acting_context
 from frontend.pages.dev_sign_in import dev_sign_in, dev_sign_in_page
 from frontend.pages.general import accessibility_statement, choose_language, home
 from frontend.pages.sign_in import oidc_callback, oidc_start, sign_in_page, sign_out
 from frontend.rendering import render_error_page, template_config
+from notifications.flexi import evaluate_flexi_after_ingest
+from notifications.routes import ROUTES as NOTIFICATION_ROUTES
+
+on_records_accepted(evaluate_flexi_after_ingest)
 
 API_VERSION = "0.1.0"
 # Paths that never carry a form: machine clients authenticate with signed assertions, not cookies.
@@ -154,6 +160,9 @@ def create_app(
         *access_log_contest.ROUTES,
         *review.ROUTES,
         *MANDATE_ROUTES,
+        *NOTIFICATION_ROUTES,
+        *inbox_pages.ROUTES,
+        *staff_notifications.ROUTES,
         *CITIZEN_RECORD_ROUTES,
         *my_data_pages.ROUTES,
         *helpers_pages.ROUTES,

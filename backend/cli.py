@@ -27,6 +27,12 @@ from backend.core.identity.scale import MAX_CITIZENS, generate_people
 from backend.core.migrations import MigrationError, migrate
 from backend.core.settings import Settings, SettingsError, load_settings
 from backend.records.demo import seed_records
+from backend.records.service import on_records_accepted
+from notifications.flexi import evaluate_flexi_after_ingest
+from notifications.statuses import seed_person_statuses
+
+# Seeding ingests records, which should raise the same notifications as a real ingest does.
+on_records_accepted(evaluate_flexi_after_ingest)
 
 READY_TIMEOUT_SECONDS = 90
 
@@ -39,6 +45,10 @@ async def _seed_demo_clients(conn: Connection, settings: Settings) -> int:
     return await register_demo_clients(conn, settings.local_path / "keys")
 
 
+async def _seed_person_statuses(conn: Connection, settings: Settings) -> int:
+    return await seed_person_statuses(conn)
+
+
 async def _seed_records(conn: Connection, settings: Settings) -> int:
     return await seed_records(conn)
 
@@ -47,6 +57,7 @@ async def _seed_records(conn: Connection, settings: Settings) -> int:
 DEMO_SEEDERS: list[Callable[[Connection, Settings], Awaitable[int]]] = [
     _seed_identity,
     _seed_demo_clients,
+    _seed_person_statuses,
     _seed_records,
 ]
 DEMO_TRIES = [

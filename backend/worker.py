@@ -28,7 +28,14 @@ from backend.core.worker_health import (
     upsert_heartbeat,
     worker_name,
 )
+from backend.records.service import on_records_accepted
 from consent.sweeps import sweep_expired_mandates
+from notifications.flexi import evaluate_flexi_after_ingest
+from notifications.jobs import WORKER_CRONS as NOTIFICATION_CRONS
+from notifications.jobs import WORKER_FUNCTIONS as NOTIFICATION_FUNCTIONS
+from notifications.relay import start_relay, stop_relay
+
+on_records_accepted(evaluate_flexi_after_ingest)
 
 logger = logging.getLogger("vitrine.worker")
 
@@ -84,11 +91,13 @@ async def on_startup(ctx: dict[str, Any]) -> None:
     # arq copies ctx for each job, so counters live in a dict shared by reference.
     ctx["stats"] = {"jobs_done": 0}
     await heartbeat(ctx)
+    await start_relay(ctx)
     logger.info("worker started", extra={"worker": ctx["worker_name"]})
 
 
 async def on_shutdown(ctx: dict[str, Any]) -> None:
-    """Remove the heartbeat row and close the pool."""
+    """Stop the relay, remove the heartbeat row and close the pool."""
+    await stop_relay(ctx)
     pool = ctx.get("db_pool")
     if pool is None:
         return
@@ -127,12 +136,13 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
     if settings.redis_url is None:
         raise SettingsError("REDIS_URL: not set (`make run` starts an embedded Redis)")
     return Worker(
-        functions=[],
+        functions=[*NOTIFICATION_FUNCTIONS],
         cron_jobs=[
             cron(heartbeat, second={0, 30}, run_at_startup=False, unique=False),
             cron(purge_expired_auth_state, minute={7}, second={0}, unique=True),
             cron(sweep_expired_mandates, minute={5, 35}, second={0}, unique=True),
             cron(create_access_log_partitions, hour={3}, minute={15}, second={0}, run_at_startup=True, unique=True),
+            *NOTIFICATION_CRONS,
         ],
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
         on_startup=on_startup,

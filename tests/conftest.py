@@ -21,6 +21,7 @@ from arq.connections import ArqRedis, RedisSettings
 from litestar import Litestar
 
 from backend.app import create_app
+from backend.core import i18n
 from backend.core.db import ConnectionSource, connect
 from backend.core.migrations import migrate
 from backend.core.settings import Settings, load_settings
@@ -48,6 +49,13 @@ def _with_redis_db(url: str, number: int) -> str:
     if parts.scheme == "unix":
         return urlunsplit((parts.scheme, parts.netloc, parts.path, f"db={number}", ""))
     return urlunsplit((parts.scheme, parts.netloc, f"/{number}", "", ""))
+
+
+@pytest.fixture(autouse=True)
+def english_by_default() -> None:
+    """Each test starts in English: requests run in the test's own context and would otherwise leak their
+    language into the next test. Tests of other languages choose theirs explicitly."""
+    i18n.set_language("en")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ Services never commit.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
@@ -247,9 +247,23 @@ async def ingest_item_by_item(
     return await _finish(conn, await _ingest_each(conn, caller, examined, context), context)
 
 
+AcceptedHook = Callable[[asyncpg.Connection, list[StoredRecord]], Awaitable[object]]
+# Areas above this one (notifications) react to new records in the ingest transaction; layers forbid importing
+# them here, so the composition roots register them.
+_accepted_hooks: list[AcceptedHook] = []
+
+
+def on_records_accepted(hook: AcceptedHook) -> None:
+    """Run `hook(conn, accepted_records)` at the end of every ingest, in its transaction (idempotent)."""
+    if hook not in _accepted_hooks:
+        _accepted_hooks.append(hook)
+
+
 async def _finish(conn: asyncpg.Connection, results: list[ItemResult], context: _BatchContext) -> IngestOutcome:
     """Bring the flexi counters up to date and count the answers."""
     await refresh_flexi_counters(conn, context.flexi_years)
+    for hook in _accepted_hooks:
+        await hook(conn, context.accepted)
     answer = BatchAnswer(
         accepted=sum(result.status == "accepted" for result in results),
         duplicates=sum(result.status == "duplicate" for result in results),

@@ -1,0 +1,120 @@
+"""arq jobs and crons of the notifications area: plain async functions that take ids.
+
+`deliver_email(ctx, citizen_id, notification_id)` is idempotent: a delivery already sent (or given up on) is
+skipped, and a delivery another attempt is working on is left alone. Temporary failures (SMTP 4xx, connection
+refused, timeouts) are retried with exponential backoff up to MAX_ATTEMPTS attempts in all, counted in
+PostgreSQL, then the delivery is marked failed; a 5xx answer marks it failed at once. The notice itself is in the
+inbox whatever happens to the e-mail.
+
+Wiring (backend/worker.py): `functions=[*WORKER_FUNCTIONS]`, `cron_jobs=[..., *WORKER_CRONS]`, and
+`start_relay(ctx)` / `stop_relay(ctx)` from notifications.relay in on_startup / on_shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+from email.errors import HeaderParseError
+from typing import Any, Final
+from uuid import UUID
+
+from arq import Retry, cron
+from arq.cron import CronJob
+from arq.worker import Function, func
+
+from backend.core.db import ConnectionSource, transaction
+from backend.core.identity import queries as identity_queries
+from backend.core.settings import Settings
+from notifications import delivery_queries, notification_queries
+from notifications.channels.email import PermanentFailure, TemporaryFailure, build_message, send_message
+from notifications.delivery_policy import (
+    DELIVERY_TIMEOUT_SECONDS,
+    LEASE_SECONDS,
+    MAX_ATTEMPTS,
+    RETRY_BASE_SECONDS,
+    retry_delay,
+)
+from notifications.flexi import evaluate_flexi_daily
+from notifications.notices import collect_notices
+from notifications.relay import DELIVER_EMAIL
+from notifications.sweeper import sweep_deliveries
+
+logger = logging.getLogger("vitrine.notifications.jobs")
+
+
+def inbox_url(settings: Settings, notification_id: UUID) -> str:
+    """The absolute address of a notice's page (an internal id only: no personal data in URLs)."""
+    return f"{settings.base_url.rstrip('/')}/inbox/{notification_id}"
+
+
+async def _give_up(source: ConnectionSource, citizen_id: UUID, notification_id: UUID, reason: str) -> str:
+    async with transaction(source) as conn:
+        await delivery_queries.update_failed(conn, citizen_id, notification_id, "email", error=reason)
+    logger.warning("e-mail delivery failed", extra={"notification_id": str(notification_id), "reason": reason})
+    return "failed"
+
+
+async def deliver_email(ctx: dict[str, Any], citizen_id: str, notification_id: str) -> str:
+    """Send the "a message is waiting" e-mail for one notice, at most once successfully; what happened."""
+    source: ConnectionSource = ctx["connection_source"]
+    settings: Settings = ctx["settings"]
+    person_id, notice_id = UUID(citizen_id), UUID(notification_id)
+    async with transaction(source) as conn:
+        delivery = await delivery_queries.claim_delivery(
+            conn, person_id, notice_id, "email", lease_seconds=LEASE_SECONDS
+        )
+        if delivery is None:
+            current = await delivery_queries.select_delivery(conn, person_id, notice_id, "email")
+            return f"skipped ({'unknown' if current is None else current.status})"
+        notice = await notification_queries.select_notification(conn, person_id, notice_id)
+        person = await identity_queries.select_person(conn, person_id)
+    if notice is None or person is None or not person.email:
+        return await _give_up(source, person_id, notice_id, "no e-mail address on file")
+    try:
+        message = build_message(
+            to=person.email,
+            mail_from=settings.mail_from,
+            language=notice.language,
+            notification_url=inbox_url(settings, notice_id),
+            preferences_url=f"{settings.base_url.rstrip('/')}/inbox/preferences",
+        )
+        await send_message(message, settings.smtp_url)
+    except (ValueError, HeaderParseError):
+        return await _give_up(source, person_id, notice_id, "the e-mail address on file is not valid")
+    except PermanentFailure as failure:
+        return await _give_up(source, person_id, notice_id, failure.reason)
+    except TemporaryFailure as failure:
+        if delivery.attempts >= MAX_ATTEMPTS:
+            return await _give_up(
+                source, person_id, notice_id, f"{failure.reason} (after {delivery.attempts} attempts)"
+            )
+        delay = retry_delay(delivery.attempts, float(ctx.get("delivery_retry_base_seconds", RETRY_BASE_SECONDS)))
+        async with transaction(source) as conn:
+            await delivery_queries.update_retry(
+                conn, person_id, notice_id, "email", error=failure.reason, defer_seconds=delay
+            )
+        raise Retry(defer=delay) from None
+    async with transaction(source) as conn:
+        await delivery_queries.update_sent(conn, person_id, notice_id, "email")
+    return "sent"
+
+
+# keep_result=0: nothing is kept in Redis once a delivery job ends, so the sweeper can queue the same id again at
+# once if PostgreSQL says the delivery is unfinished. max_tries is above MAX_ATTEMPTS: PostgreSQL counts attempts.
+WORKER_FUNCTIONS: Final[list[Function]] = [
+    func(
+        deliver_email,
+        name=DELIVER_EMAIL,
+        keep_result=0,
+        max_tries=MAX_ATTEMPTS * 4,
+        timeout=DELIVERY_TIMEOUT_SECONDS,
+    ),
+]
+
+WORKER_CRONS: Final[list[CronJob]] = [
+    # Re-enqueue deliveries whose job was lost, and relay anything the relay task missed.
+    cron(sweep_deliveries, second={10}, unique=True, run_at_startup=True),
+    # Mandate reminders, access alerts and contest answers become outbox rows.
+    cron(collect_notices, second={40}, unique=True),
+    # The flexi rule again for every counter near a limit: a safety net behind the evaluation at ingest.
+    cron(evaluate_flexi_daily, hour={4}, minute={20}, second={0}, unique=True),
+]

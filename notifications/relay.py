@@ -1,0 +1,177 @@
+"""The outbox relay: waiting outbox rows become notices and deliveries; commit; then delivery jobs are enqueued.
+
+Woken by LISTEN (the outbox trigger notifies at commit) and polling every few seconds as a safety net. Rows are
+claimed with FOR UPDATE SKIP LOCKED, so several workers may relay at once without taking the same row. When
+Redis cannot be reached the relay claims nothing: the outbox keeps every row until it can. Only ids travel
+through Redis; a job lost after the commit is found again by the sweeper (notifications.sweeper).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, Final
+from uuid import UUID
+
+import asyncpg
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import result_key_prefix
+from redis.exceptions import RedisError
+
+from backend.core.db import ConnectionSource, connect, transaction
+from backend.core.identity import queries as identity_queries
+from backend.core.settings import Settings
+from notifications import delivery_queries, notification_queries, outbox_queries
+from notifications.outbox import RELAY_CHANNEL
+from notifications.preferences import channel_enabled
+from notifications.rendering import RenderError, render_notice
+from notifications.schemas import Channel, DeliveryJob, DeliveryStatus, OutboxEntry
+
+logger = logging.getLogger("vitrine.notifications.relay")
+
+POLL_SECONDS: Final = 5.0
+BATCH_SIZE: Final = 100
+DELIVER_EMAIL: Final = "deliver_email"
+
+
+def delivery_job_id(citizen_id: UUID, notification_id: UUID, channel: Channel = "email") -> str:
+    """The deterministic arq job id of a delivery: the same delivery is queued once, whoever enqueues it."""
+    return f"deliver:{channel}:{citizen_id}:{notification_id}"
+
+
+async def enqueue_delivery(redis: ArqRedis, job: DeliveryJob, *, forget_result: bool = False) -> bool:
+    """Queue the delivery job (ids only); False when a job with its id is already queued or running.
+
+    `forget_result` (the sweeper): PostgreSQL says the delivery is unfinished, so a result Redis still keeps for
+    this id (a job arq itself gave up on) must not stop it being queued again.
+    """
+    job_id = delivery_job_id(job.citizen_id, job.notification_id, job.channel)
+    if forget_result:
+        await redis.delete(result_key_prefix + job_id)
+    queued = await redis.enqueue_job(DELIVER_EMAIL, str(job.citizen_id), str(job.notification_id), _job_id=job_id)
+    return queued is not None
+
+
+async def materialise(conn: asyncpg.Connection, entry: OutboxEntry) -> list[DeliveryJob]:
+    """Render one outbox row into a notice with its deliveries, in the caller's transaction; the jobs to queue.
+
+    The inbox is always delivered (the notice is there); e-mail when the person has an address and did not turn
+    e-mail off for this kind. The text is rendered now, in the person's language, and kept.
+    """
+    person = await identity_queries.select_person(conn, entry.citizen_id)
+    assert person is not None, "outbox rows reference people"
+    rendered = render_notice(entry.kind, entry.payload, person.language)
+    notice = await notification_queries.insert_notification(
+        conn, citizen_id=entry.citizen_id, outbox_id=entry.outbox_id, rendered=rendered
+    )
+    channels: list[tuple[Channel, DeliveryStatus]] = [("inbox", "sent")]
+    jobs: list[DeliveryJob] = []
+    if person.email and await channel_enabled(conn, entry.citizen_id, entry.kind, "email"):
+        channels.append(("email", "pending"))
+        jobs.append(DeliveryJob(citizen_id=entry.citizen_id, notification_id=notice.notification_id, channel="email"))
+    await delivery_queries.insert_deliveries(conn, entry.citizen_id, notice.notification_id, channels)
+    return jobs
+
+
+async def _redis_reachable(redis: ArqRedis) -> bool:
+    try:
+        await redis.ping()
+    except (RedisError, OSError):
+        return False
+    return True
+
+
+async def enqueue_all(redis: ArqRedis, jobs: list[DeliveryJob], *, forget_results: bool = False) -> int:
+    """Queue jobs until Redis fails; what is left stays 'pending' in PostgreSQL for the sweeper. How many queued."""
+    queued = 0
+    for job in jobs:
+        try:
+            queued += await enqueue_delivery(redis, job, forget_result=forget_results)
+        except (RedisError, OSError):
+            logger.warning("could not enqueue deliveries; the sweeper will", extra={"left": len(jobs) - queued})
+            break
+    return queued
+
+
+async def run_relay_once(source: ConnectionSource, redis: ArqRedis, *, batch_size: int = BATCH_SIZE) -> int:
+    """Relay every waiting outbox row, a batch per transaction; how many rows were relayed.
+
+    Each batch is committed before its jobs are queued, so a job never names a notice that might be rolled
+    back. A row that cannot be rendered is logged and left waiting (it never blocks the others).
+    """
+    relayed = 0
+    while await _redis_reachable(redis):
+        jobs: list[DeliveryJob] = []
+        async with transaction(source) as conn:
+            entries = await outbox_queries.claim_waiting(conn, limit=batch_size)
+            for entry in entries:
+                try:
+                    async with conn.transaction():
+                        jobs += await materialise(conn, entry)
+                        await outbox_queries.update_enqueued(conn, entry.citizen_id, entry.outbox_id)
+                        relayed += 1
+                except RenderError:
+                    logger.exception("outbox row cannot be rendered", extra={"outbox_id": str(entry.outbox_id)})
+        await enqueue_all(redis, jobs)
+        if len(entries) < batch_size:
+            break
+    return relayed
+
+
+async def _listen(dsn: str, wake: asyncio.Event) -> asyncpg.Connection:
+    listener = await connect(dsn)
+    await listener.add_listener(RELAY_CHANNEL, lambda *_: wake.set())
+    return listener
+
+
+async def relay_task(ctx: dict[str, Any], *, poll_seconds: float = POLL_SECONDS) -> None:
+    """Relay forever: after each NOTIFY, and every `poll_seconds` anyway. Survives database and Redis outages.
+
+    Listens on a connection of its own (a LISTEN holds its connection for as long as it listens).
+    """
+    source: ConnectionSource = ctx["connection_source"]
+    settings: Settings = ctx["settings"]
+    assert settings.database_url is not None
+    # arq puts its pool in ctx before on_startup; a process without one (a test calling on_startup) gets its own.
+    redis: ArqRedis | None = ctx.get("redis")
+    own_redis: ArqRedis | None = None
+    wake = asyncio.Event()
+    listener: asyncpg.Connection | None = None
+    try:
+        while True:
+            try:
+                if redis is None and settings.redis_url is not None:
+                    redis = own_redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+                if listener is None or listener.is_closed():
+                    listener = await _listen(settings.database_url, wake)
+                # Cleared before the run: a NOTIFY arriving during the run wakes the next one at once.
+                wake.clear()
+                if redis is not None:
+                    await run_relay_once(source, redis)
+            except (OSError, RedisError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                logger.exception("relay run failed; trying again")
+                if listener is not None:
+                    listener.terminate()
+                listener = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=poll_seconds)
+    finally:
+        if listener is not None and not listener.is_closed():
+            await listener.close()
+        if own_redis is not None:
+            await own_redis.aclose()
+
+
+async def start_relay(ctx: dict[str, Any]) -> None:
+    """Start the relay beside the worker's jobs (call from the worker's on_startup, after the pool exists)."""
+    ctx["notification_relay"] = asyncio.create_task(relay_task(ctx), name="notification-relay")
+
+
+async def stop_relay(ctx: dict[str, Any]) -> None:
+    """Stop the relay (call from the worker's on_shutdown, before the pool closes)."""
+    task: asyncio.Task[None] | None = ctx.pop("notification_relay", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
