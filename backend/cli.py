@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from backend.access_log.demo import seed_accesses
 from backend.access_log.receipts import verify_receipt_file
 from backend.access_log.verify import verify_all, verify_citizen
 from backend.core.auth.demo_clients import demo_client_id, key_id, key_path, register_demo_clients
@@ -53,19 +54,27 @@ async def _seed_records(conn: Connection, settings: Settings) -> int:
     return await seed_records(conn)
 
 
+async def _seed_accesses(conn: Connection, settings: Settings) -> int:
+    return await seed_accesses(conn)
+
+
 # Each area adds its demo seeder here, in dependency order (idempotent, through its own service functions).
 DEMO_SEEDERS: list[Callable[[Connection, Settings], Awaitable[int]]] = [
     _seed_identity,
     _seed_demo_clients,
     _seed_person_statuses,
     _seed_records,
+    _seed_accesses,
 ]
 DEMO_TRIES = [
-    "Sign in as Nathalie Lambert at {base}/dev/sign-in, then on {base}/my switch to working for the CPAS of Liège.",
-    "Open {base}/ and switch the language at the top of the page (Nederlands, Français, Deutsch, English).",
+    "Sign in as Sofie Peeters at {base}/dev/sign-in: see her flexi income against this year's ceiling at "
+    "{base}/my-data/flexi_wages, the warning in {base}/inbox, and every access to her data at {base}/access-log.",
+    "As Sofie, give Pieter Janssens a mandate at {base}/helpers/new; sign in as Pieter elsewhere, accept it at "
+    "{base}/helping with the code, act for Sofie; end it as Sofie and watch Pieter's next page.",
+    "Contest an access on {base}/access-log, then sign in as Marc Willems (reviewer) and answer it at {base}/review.",
     'Call the institution API: curl -H "Authorization: Bearer $(.venv/bin/vitrine institution-token ONEM '
     '--purpose unemployment_benefit)" {base}/api/v1/institution/whoami (a second use of one token is refused).',
-    "Check readiness at {base}/readyz and read the API description at {base}/schema.",
+    "Switch the language at the top of any page; check {base}/readyz; read the API at {base}/schema.",
 ]
 
 

@@ -213,3 +213,13 @@ async def test_concurrent_writers_keep_one_gap_free_chain_and_the_cli_verifies_i
     assert broken.returncode == 1
     assert "at seq 41" in broken.stdout
     assert "sequence gap: expected 40, found 41" in broken.stdout
+
+
+async def test_demo_accesses_are_seeded_once(conn: asyncpg.Connection) -> None:
+    from backend.access_log.demo import seed_accesses
+    from backend.core.identity.demo import seed_identity
+    from tests.factories import TEST_SECRET
+
+    await seed_identity(conn, secret=TEST_SECRET)
+    assert await seed_accesses(conn) == 4
+    assert await seed_accesses(conn) == 0
