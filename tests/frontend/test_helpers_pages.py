@@ -13,6 +13,7 @@ from litestar import Litestar
 
 from backend.core.identity.schemas import Person
 from backend.core.settings import Settings
+from tests.catalog import t
 from tests.conftest import in_process_client
 from tests.factories import (
     create_mandate,
@@ -34,6 +35,11 @@ from tests.frontend.mandate_pages import (
 CODE = re.compile(r'id="invitation-code">([A-Z0-9-]+)<')
 
 
+def _step(language: str, step: int) -> str:
+    """The grant flow's progress line in a language."""
+    return t(language, "Step %(step)s of 3") % {"step": step}
+
+
 @pytest.fixture
 async def pages(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """An in-process client of the real app with the mandate pages."""
@@ -50,7 +56,7 @@ async def test_the_grant_flow_creates_a_pending_mandate_and_shows_its_code_once(
 
     step1 = await pages.get("/helpers/new")
     assert step1.status_code == 200, step1.text
-    assert "Step 1 of 3" in step1.text
+    assert _step("nl", 1) in step1.text, "the page is in the citizen's language (nl)"
 
     step2 = await post_form(
         pages,
@@ -58,13 +64,13 @@ async def test_the_grant_flow_creates_a_pending_mandate_and_shows_its_code_once(
         {"kind": "person", "mandatary_insz": await current_insz(conn, helper), "mandatary_family_name": "janssens"},
     )
     assert step2.status_code == 200, step2.text
-    assert "Step 2 of 3" in step2.text
+    assert _step("nl", 2) in step2.text
     state = hidden_fields(step2.text)
     assert state["kind"] == "person"
 
     step3 = await post_form(pages, "/helpers/new/what", {**state, "theme_work_and_wages": "read"})
     assert step3.status_code == 200, step3.text
-    assert "Step 3 of 3" in step3.text
+    assert _step("nl", 3) in step3.text
     assert "Toestemming voor een volmacht" in step3.text, "the consent text is in the citizen's language (nl)"
 
     created = await post_form(
@@ -87,7 +93,7 @@ async def _count_mandates(conn: asyncpg.Connection, citizen: Person) -> int:
 async def test_a_wrong_surname_reshows_step_1_naming_the_field(
     pages: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
-    citizen = await create_person(conn)
+    citizen = await create_person(conn, language="en")
     helper = await create_person(conn, family_name="Janssens")
     await sign_in_client(pages, conn, settings.secret_key, citizen)
 
@@ -147,7 +153,7 @@ async def _to_step_2(client: httpx.AsyncClient, conn: asyncpg.Connection, helper
 async def test_step_2_needs_a_theme_and_the_acknowledgement_for_a_high_risk_one(
     pages: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
-    citizen = await create_person(conn)
+    citizen = await create_person(conn, language="en")
     helper = await create_person(conn)
     await sign_in_client(pages, conn, settings.secret_key, citizen)
     state = await _to_step_2(pages, conn, helper)
@@ -195,7 +201,7 @@ async def _to_step_3(client: httpx.AsyncClient, conn: asyncpg.Connection, helper
 async def test_the_last_step_is_checked_again_and_changes_nothing_when_refused(
     pages: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, data: dict[str, str], fields: list[str]
 ) -> None:
-    citizen = await create_person(conn)
+    citizen = await create_person(conn, language="en")
     helper = await create_person(conn)
     await sign_in_client(pages, conn, settings.secret_key, citizen)
     state = await _to_step_3(pages, conn, helper)
@@ -211,7 +217,7 @@ async def test_the_last_step_is_checked_again_and_changes_nothing_when_refused(
 async def test_a_tampered_first_step_is_refused_at_the_end_on_step_1(
     pages: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
-    citizen = await create_person(conn)
+    citizen = await create_person(conn, language="en")
     helper = await create_person(conn, family_name="Maes")
     await sign_in_client(pages, conn, settings.secret_key, citizen)
     state = await _to_step_3(pages, conn, helper)
@@ -255,7 +261,7 @@ async def test_a_citizen_gives_an_organisation_a_mandate_by_its_kbo(
 async def test_my_helpers_lists_active_pending_and_ended_and_ends_at_once(
     pages: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
-    citizen = await create_person(conn)
+    citizen = await create_person(conn, language="en")
     active_helper = await create_person(conn, given_name="Actief", family_name="Helper")
     pending_helper = await create_person(conn, given_name="Wachtend", family_name="Helper")
     two_themes = await create_mandate(
@@ -385,8 +391,10 @@ async def test_the_timeline_joins_mandate_events_helpers_and_institutions(
 
     everything = await pages.get("/helpers/timeline")
     assert everything.status_code == 200, everything.text
-    assert "You invited Pieter Janssens to help you." in everything.text
-    assert "Pieter Janssens accepted your mandate" in everything.text
+    invited = t("nl", "You invited %(helper)s to help you.") % {"helper": "Pieter Janssens"}
+    accepted = t("nl", "%(helper)s accepted your mandate: it started at that moment.") % {"helper": "Pieter Janssens"}
+    assert invited in everything.text, "the timeline is in the citizen's language (nl)"
+    assert accepted in everything.text
     assert "Rijksdienst voor Arbeidsvoorziening" in everything.text
     assert f'href="/helpers/{mandate.mandate_id}/end"' in everything.text, "end the mandate next to the action"
 

@@ -14,6 +14,7 @@ from litestar import Litestar
 from backend.access_log.queries import select_chain
 from backend.core.settings import Settings
 from consent import ending
+from tests.catalog import t
 from tests.conftest import in_process_client
 from tests.factories import (
     create_access_manager,
@@ -57,7 +58,7 @@ async def test_a_helper_accepts_with_the_code_acts_and_is_dropped_when_the_manda
     assert accepted.status_code == 303
     assert accepted.headers["location"] == "/helping?done=accepted"
     listed = await pages.get("/helping")
-    assert "Act for this person" in listed.text
+    assert t("nl", "Act for this person") in listed.text, "the page is in the helper's language (nl)"
 
     acted = await post_form(pages, "/helping/act", {"citizen_id": str(citizen.person_id)}, token_page="/helping")
     assert acted.status_code == 303
@@ -75,7 +76,7 @@ async def test_acting_without_an_active_mandate_is_refused_and_logged(
     pages: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     citizen = await create_person(conn)
-    helper = await create_person(conn)
+    helper = await create_person(conn, language="en")
     await sign_in_client(pages, conn, settings.secret_key, helper)
 
     refused = await post_form(pages, "/helping/act", {"citizen_id": str(citizen.person_id)}, token_page="/helping")
@@ -136,7 +137,7 @@ async def test_an_access_manager_names_agents_for_one_client_and_for_all(
     pages: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     organisation = await create_organisation(conn, name_nl="OCMW Brugge")
-    manager = await create_access_manager(conn, organisation, given_name="Ann", family_name="Manager")
+    manager = await create_access_manager(conn, organisation, given_name="Ann", family_name="Manager", language="en")
     agent = await create_agent(conn, organisation, given_name="Bart", family_name="Agent")
     citizen = await create_person(conn, given_name="Carla", family_name="Client")
     mandate = await create_mandate(conn, citizen, organisation=organisation, accepted_by=manager)

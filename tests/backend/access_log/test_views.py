@@ -90,6 +90,7 @@ async def _everything(conn: asyncpg.Connection, citizen_id: UUID, *, filters: Lo
 async def test_sentences_are_plain_language_in_the_person_s_language(conn: asyncpg.Connection) -> None:
     person = await create_person(conn, language="fr")
     onem = await _onem(conn)
+    callers_language = i18n.current_language()
     await record_access(
         conn,
         citizen_id=person.person_id,
@@ -132,7 +133,7 @@ async def test_sentences_are_plain_language_in_the_person_s_language(conn: async
     )
     assert entry.why is not None
     assert entry.why.legal_basis == ("Koninklijk besluit van 25 november 1991 houdende de werkloosheidsreglementering")
-    assert i18n.current_language() == i18n.DEFAULT_LANGUAGE, "the caller's language is restored"
+    assert i18n.current_language() == callers_language, "the caller's language is restored"
 
 
 async def test_refusals_helpers_agents_and_desk_agents_are_described(conn: asyncpg.Connection) -> None:

@@ -85,7 +85,7 @@ async def test_the_overview_has_a_card_per_category_in_the_persons_language(
     assert onem.institution == "Office national de l'emploi"
     assert onem.legal_basis == "AR du 25 novembre 1991 portant réglementation du chômage"
     assert (onem.in_effect, onem.authorisation_ref) == (True, "IVC/KSZG/TEST/001")
-    assert onem.purpose == "To compute your unemployment benefit"
+    assert onem.purpose == "Pour calculer votre allocation de chômage"
     # No registered purpose covers it: named by its code, and not in effect.
     sfp = recipients[("SFP", "pension_calculation")]
     assert (sfp.institution, sfp.legal_basis, sfp.in_effect) == ("SFP", None, False)
