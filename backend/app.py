@@ -25,11 +25,12 @@ from backend.access_log.routes import ReportedAccessController
 from backend.core.auth.middleware import SessionMiddleware
 from backend.core.auth.oidc import OidcClient, OidcConfig
 from backend.core.auth.routes import InstitutionController
-from backend.core.db import Connection, ConnectionSource, create_pool, pool_source, transaction
+from backend.core.db import ConnectionSource, create_pool, pool_source
 from backend.core.errors import make_exception_handler
 from backend.core.health import MetricsController, healthz, readyz
 from backend.core.http_middleware import RequestContext
 from backend.core.log_setup import configure_logging
+from backend.core.request_transaction import TransactionMiddleware, provide_connection
 from backend.core.settings import Settings, SettingsError
 from backend.records.citizen_routes import ROUTES as CITIZEN_RECORD_ROUTES
 from backend.records.routes import ROUTES as RECORD_ROUTES
@@ -57,12 +58,6 @@ on_records_accepted(evaluate_flexi_after_ingest)
 API_VERSION = "0.1.0"
 # Paths that never carry a form: machine clients authenticate with signed assertions, not cookies.
 CSRF_EXEMPT = [r"^/api/", r"^/healthz$", r"^/readyz$", r"^/metrics$", r"^/schema"]
-
-
-async def provide_connection(state: State) -> AsyncIterator[Connection]:
-    """The request's one transaction: committed when the handler returns, rolled back if it raises."""
-    async with transaction(state.connection_source) as conn:
-        yield conn
 
 
 def oidc_config(settings: Settings) -> OidcConfig:
@@ -184,7 +179,7 @@ def create_app(
         route_handlers=route_handlers,
         dependencies={"conn": Provide(provide_connection)},
         lifespan=[lifespan],
-        middleware=[prometheus.middleware, SessionMiddleware()],
+        middleware=[prometheus.middleware, SessionMiddleware(), TransactionMiddleware()],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="vitrine_csrf",

@@ -16,6 +16,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from backend.core.request_context import current_request_id
+from backend.core.request_transaction import FAILED_KEY
 
 logger = logging.getLogger("vitrine.errors")
 
@@ -188,6 +189,8 @@ def make_exception_handler(
     """The app-wide exception handler: log faults, answer problem+json or an HTML page."""
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        # Whatever the request wrote is rolled back (see backend.core.request_transaction).
+        request.scope[FAILED_KEY] = True  # type: ignore[literal-required]
         problem = problem_from_exception(request, exc)
         if problem.status >= 500:
             logger.error(
