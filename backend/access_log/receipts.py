@@ -8,8 +8,6 @@ a later receipt extends an earlier one when the earlier head is still in the cha
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import re
@@ -28,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from backend.access_log import queries
 from backend.access_log.chain import GENESIS, HASHED_FIELDS, event_hash
 from backend.core.auth.institution_keys import load_or_create_private_key, public_jwk
+from backend.core.auth.jwk import es256_public_key
 
 __all__ = [
     "RECEIPT_ALGORITHM",
@@ -54,7 +53,6 @@ RECEIPT_TYPE = "vitrine-receipt+jwt"
 RECEIPT_VERSION = 1
 _REQUIRED_CLAIMS = ["iss", "sub", "iat", "events", "head", "ver"]
 _HEX_HASH = re.compile(r"[0-9a-f]{64}")
-_P256_COORDINATE_BYTES = 32
 # A receipt is a few hundred bytes; refusing large input early keeps the offline command and the API cheap.
 MAX_RECEIPT_LENGTH = 4096
 
@@ -176,32 +174,11 @@ async def issue_receipt(
 # --- Verifying (offline) ---------------------------------------------------------------------------------------
 
 
-def _b64url_decode(value: str) -> bytes:
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-
-
-def _public_key_from_jwk(jwk: Any) -> ec.EllipticCurvePublicKey:
-    """A P-256 public key from a JWK, parsed by hand so that nothing else (RSA, a symmetric key) can be used."""
-    unusable = ReceiptInvalid("unknown_key", "The key named by the receipt is not an ES256 public key.")
-    # A private key ("d") in a published set is a leak, not a verification key: refuse rather than use it.
-    if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256" or "d" in jwk:
-        raise unusable
-    if jwk.get("alg", RECEIPT_ALGORITHM) != RECEIPT_ALGORITHM or jwk.get("use", "sig") != "sig":
-        raise unusable
-    x, y = jwk.get("x"), jwk.get("y")
-    if not isinstance(x, str) or not isinstance(y, str):
-        raise unusable
-    try:
-        x_bytes, y_bytes = _b64url_decode(x), _b64url_decode(y)
-        if len(x_bytes) != _P256_COORDINATE_BYTES or len(y_bytes) != _P256_COORDINATE_BYTES:
-            raise unusable
-        numbers = ec.EllipticCurvePublicNumbers(
-            int.from_bytes(x_bytes, "big"), int.from_bytes(y_bytes, "big"), ec.SECP256R1()
-        )
-        # public_key() checks that the point is on the curve, which refuses invalid-curve keys.
-        return numbers.public_key()
-    except (ValueError, binascii.Error) as exc:
-        raise unusable from exc
+def _public_key_from_jwk(jwk: object) -> ec.EllipticCurvePublicKey:
+    key = es256_public_key(jwk)
+    if key is None:
+        raise ReceiptInvalid("unknown_key", "The key named by the receipt is not an ES256 public key.")
+    return key
 
 
 def _select_key(jwks: dict[str, Any], kid: object) -> ec.EllipticCurvePublicKey:

@@ -13,8 +13,6 @@ signature has been verified with one of that client's keys.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 from uuid import UUID
@@ -25,6 +23,7 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from backend.core.auth import assertion_queries as queries
+from backend.core.auth.jwk import es256_public_key
 from backend.core.errors import Problem
 
 __all__ = [
@@ -50,7 +49,6 @@ _REQUIRED_CLAIMS: Final = ["iss", "sub", "aud", "exp", "iat", "jti"]
 # The bounds of used_assertions.jti: a shorter id is guessable, a longer one only fills the table.
 _JTI_MIN_LENGTH: Final = 8
 _JTI_MAX_LENGTH: Final = 200
-_P256_COORDINATE_BYTES: Final = 32
 
 RejectionCode = Literal[
     "malformed",
@@ -101,35 +99,11 @@ class InstitutionCaller(msgspec.Struct, frozen=True):
     purpose: str | None = None
 
 
-def _b64url_decode(value: str) -> bytes:
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-
-
-def _public_key_from_jwk(jwk: Any) -> ec.EllipticCurvePublicKey:
-    """An ES256 public key from a JWK; AssertionRejected("signature") for anything else.
-
-    Parsed by hand rather than with PyJWK so that only a P-256 public key can come out: a JWKS holding an RSA
-    or symmetric key, or a private key by mistake, must not be used at all.
-    """
-    unusable = AssertionRejected("signature", "The client's key for this assertion is not an ES256 public key.")
-    if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256" or "d" in jwk:
-        raise unusable
-    if jwk.get("alg", ASSERTION_ALGORITHM) != ASSERTION_ALGORITHM or jwk.get("use", "sig") != "sig":
-        raise unusable
-    x, y = jwk.get("x"), jwk.get("y")
-    if not isinstance(x, str) or not isinstance(y, str):
-        raise unusable
-    try:
-        x_bytes, y_bytes = _b64url_decode(x), _b64url_decode(y)
-        if len(x_bytes) != _P256_COORDINATE_BYTES or len(y_bytes) != _P256_COORDINATE_BYTES:
-            raise unusable
-        numbers = ec.EllipticCurvePublicNumbers(
-            int.from_bytes(x_bytes, "big"), int.from_bytes(y_bytes, "big"), ec.SECP256R1()
-        )
-        # public_key() checks that the point is on the curve, which refuses invalid-curve keys.
-        return numbers.public_key()
-    except (ValueError, binascii.Error) as exc:
-        raise unusable from exc
+def _public_key_from_jwk(jwk: object) -> ec.EllipticCurvePublicKey:
+    key = es256_public_key(jwk)
+    if key is None:
+        raise AssertionRejected("signature", "The client's key for this assertion is not an ES256 public key.")
+    return key
 
 
 def _select_key(jwks: dict[str, Any], kid: object) -> ec.EllipticCurvePublicKey:
