@@ -1,4 +1,4 @@
-"""Shared set-up for the mandate API tests: the app with the mandate routes, and signing a person in."""
+"""Shared set-up for the mandate API tests: the app (backend/app.py wires the mandate routes), signing in."""
 
 from __future__ import annotations
 
@@ -6,21 +6,10 @@ from uuid import UUID
 
 import asyncpg
 import httpx
-from litestar import Litestar
 
 from backend.core.auth import sessions
 from backend.core.identity.schemas import Person
 from backend.core.settings import Settings
-from consent.routes import ROUTES
-
-
-def with_mandate_routes(app: Litestar) -> Litestar:
-    """The app, with the mandate controllers registered if backend/app.py does not wire them yet."""
-    paths = {route.path for route in app.routes}
-    if "/api/v1/mandates/check" not in paths:
-        for controller in ROUTES:
-            app.register(controller)
-    return app
 
 
 async def sign_in(client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, person: Person) -> UUID:

@@ -18,7 +18,6 @@ from backend.core.identity.purposes import Purpose, upsert_purpose
 from backend.core.identity.schemas import Organisation, Person
 from consent.check import NO_MANDATE
 from tests.conftest import in_process_client
-from tests.consent.api import with_mandate_routes
 from tests.factories import (
     create_access_manager,
     create_mandate,
@@ -32,7 +31,7 @@ LEGAL = {"legal_basis_nl": "Wet", "legal_basis_fr": "Loi", "legal_basis_de": "Ge
 
 @pytest.fixture
 async def api(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    async with in_process_client(with_mandate_routes(app)) as client:
+    async with in_process_client(app) as client:
         yield client
 
 

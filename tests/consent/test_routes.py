@@ -16,7 +16,7 @@ from backend.core.identity.schemas import Person
 from backend.core.settings import Settings
 from consent import codes
 from tests.conftest import in_process_client
-from tests.consent.api import sign_in, with_mandate_routes
+from tests.consent.api import sign_in
 from tests.factories import (
     create_access_manager,
     create_agent,
@@ -29,7 +29,7 @@ from tests.factories import (
 
 @pytest.fixture
 async def api(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    async with in_process_client(with_mandate_routes(app)) as client:
+    async with in_process_client(app) as client:
         yield client
 
 

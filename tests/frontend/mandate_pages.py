@@ -1,4 +1,4 @@
-"""Shared set-up for the mandate page tests: the app with the mandate pages registered, posting forms with
+"""Shared set-up for the mandate page tests: the app (backend/app.py wires the mandate pages), posting forms with
 their CSRF token, and reading back hidden fields and the error summary."""
 
 from __future__ import annotations
@@ -8,32 +8,12 @@ from typing import Any
 
 import asyncpg
 import httpx
-from litestar import Litestar
 
 from backend.core.identity import queries as identity_queries
 from backend.core.identity.schemas import Person
-from consent.acting import may_act_for
-from consent.receipt_routes import MANDATE_RECEIPT_ROUTES
-from frontend.pages import helpers, helping, organisation_clients
 from tests.factories import csrf_token
 
 CSRF = "_csrf_token"
-
-
-def with_mandate_pages(app: Litestar) -> Litestar:
-    """The app with the mandate pages registered (until backend/app.py lists them) and the acting check set."""
-    known = {route.path for route in app.routes}
-    for marker, handlers in (
-        ("/helpers", helpers.ROUTES),
-        ("/helping", helping.ROUTES),
-        ("/organisation/clients", organisation_clients.ROUTES),
-        ("/api/v1/mandates/{mandate_id:uuid}/receipt.jwt", MANDATE_RECEIPT_ROUTES),
-    ):
-        if marker not in known:
-            for handler in handlers:
-                app.register(handler)
-    app.state.acting_for_check = may_act_for
-    return app
 
 
 async def current_insz(conn: asyncpg.Connection, person: Person) -> str:

@@ -29,7 +29,6 @@ from tests.frontend.mandate_pages import (
     hidden_fields,
     post_form,
     summary_errors,
-    with_mandate_pages,
 )
 
 CODE = re.compile(r'id="invitation-code">([A-Z0-9-]+)<')
@@ -43,7 +42,7 @@ def _step(language: str, step: int) -> str:
 @pytest.fixture
 async def pages(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """An in-process client of the real app with the mandate pages."""
-    async with in_process_client(with_mandate_pages(app)) as client:
+    async with in_process_client(app) as client:
         yield client
 
 

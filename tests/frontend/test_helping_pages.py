@@ -26,13 +26,13 @@ from tests.factories import (
     sign_in_client,
     signed_in,
 )
-from tests.frontend.mandate_pages import post_form, summary_errors, with_mandate_pages
+from tests.frontend.mandate_pages import post_form, summary_errors
 
 
 @pytest.fixture
 async def pages(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """An in-process client of the real app with the mandate pages."""
-    async with in_process_client(with_mandate_pages(app)) as client:
+    async with in_process_client(app) as client:
         yield client
 
 

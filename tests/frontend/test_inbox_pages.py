@@ -1,8 +1,7 @@
 """The inbox pages in process (list, one message, read and archive forms, notification settings), the staff pages
 (templates preview, failed deliveries) with their guard, and the inbox in a real browser on a phone.
 
-The routes are registered on the test's app here until the composition root lists them; the browser test needs
-them wired into backend/app.py (the development server serves only what is wired).
+The routes come from backend/app.py, which the in-process tests and the browser test's development server share.
 """
 
 from __future__ import annotations
@@ -16,14 +15,12 @@ import asyncpg
 import httpx
 import pytest
 from arq.connections import ArqRedis
-from litestar import Litestar
 
 from backend.core.db import connect
 from backend.core.identity import queries as identity_queries
 from backend.core.identity.demo import PERSONAS
 from backend.core.identity.schemas import Person
 from backend.core.settings import Settings
-from frontend.pages import inbox, staff_notifications
 from notifications import delivery_queries, notification_queries, outbox_queries
 from notifications.outbox import enqueue_notification
 from notifications.preferences import channel_enabled
@@ -36,17 +33,6 @@ from tests.factories import create_person, create_staff, csrf_token, sign_in_cli
 CSRF = "_csrf_token"
 ALERT = {"seq": 7, "flag": "first_institution", "occurred_at": "2026-11-20T10:00:00+00:00"}
 ANSWER_ID = "00000000-0000-4000-8000-00000000beef"
-
-
-@pytest.fixture
-def pages(app: Litestar) -> Litestar:
-    """The real app with the inbox and staff pages registered (until backend/app.py lists them)."""
-    known = {route.path for route in app.routes}
-    for marker, handlers in (("/inbox", inbox.ROUTES), ("/staff/deliveries", staff_notifications.ROUTES)):
-        if marker not in known:
-            for handler in handlers:
-                app.register(handler)
-    return app
 
 
 async def _notices(conn: asyncpg.Connection, redis: ArqRedis, person: Person) -> dict[str, UUID]:
@@ -72,7 +58,7 @@ def _location(response: httpx.Response) -> str:
 
 
 async def test_the_inbox_lists_unread_first_and_reads_and_archives_with_forms(
-    pages: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, redis: ArqRedis, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, redis: ArqRedis, settings: Settings
 ) -> None:
     person = await create_person(conn, language="en", email="reader@example.be")
     ids = await _notices(conn, redis, person)
@@ -112,7 +98,7 @@ async def test_the_inbox_lists_unread_first_and_reads_and_archives_with_forms(
 
 
 async def test_another_persons_message_is_not_found(
-    pages: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, redis: ArqRedis, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, redis: ArqRedis, settings: Settings
 ) -> None:
     owner = await create_person(conn, language="en")
     ids = await _notices(conn, redis, owner)
@@ -129,13 +115,13 @@ async def test_another_persons_message_is_not_found(
     assert (await client.get("/inbox/not-a-uuid")).status_code == 404
 
 
-async def test_the_inbox_needs_sign_in(pages: Litestar, client: httpx.AsyncClient) -> None:
+async def test_the_inbox_needs_sign_in(client: httpx.AsyncClient) -> None:
     response = await client.get("/inbox")
     assert (response.status_code, response.headers["location"]) == (303, "/sign-in?next=/inbox")
 
 
 async def test_settings_keep_the_inbox_on_and_save_email_per_kind(
-    pages: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     person = await create_person(conn, language="en", email="choices@example.be")
     await sign_in_client(client, conn, settings.secret_key, person)
@@ -159,14 +145,14 @@ async def test_settings_keep_the_inbox_on_and_save_email_per_kind(
 
 
 async def test_without_an_address_the_settings_say_so(
-    pages: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     await sign_in_client(client, conn, settings.secret_key, await create_person(conn, language="en"))
     assert "We have no e-mail address for you" in (await client.get("/inbox/preferences")).text
 
 
 async def test_staff_pages_are_for_desk_staff_and_reviewers(
-    pages: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, redis: ArqRedis, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, redis: ArqRedis, settings: Settings
 ) -> None:
     citizen = await create_person(conn, language="en", email="bounced@example.be")
     ids = await _notices(conn, redis, citizen)
@@ -197,7 +183,7 @@ async def test_staff_pages_are_for_desk_staff_and_reviewers(
     assert citizen.family_name not in deliveries.text
 
 
-async def test_the_header_count(pages: Litestar, conn: asyncpg.Connection, redis: ArqRedis) -> None:
+async def test_the_header_count(conn: asyncpg.Connection, redis: ArqRedis) -> None:
     person = await create_person(conn)
     await _notices(conn, redis, person)
     assert await notification_queries.count_unread(conn, person.person_id) == 2

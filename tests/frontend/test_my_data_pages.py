@@ -21,7 +21,6 @@ from backend.core.auth import sessions
 from backend.core.i18n import DOMAIN, Language
 from backend.core.settings import Settings
 from backend.records.citizen import ceiling_view
-from frontend.pages.my_data import ROUTES
 from tests.backend.records.citizen_data import CitizenFile, access_events_of, make_citizen_file
 from tests.backend.records.institutions import Institution, make_institution
 from tests.browser import ROOT
@@ -49,15 +48,6 @@ def _text(response: httpx.Response) -> str:
 
 
 @pytest.fixture
-def pages_client(app: Litestar, client: httpx.AsyncClient) -> httpx.AsyncClient:
-    """The in-process client, with the /my-data pages registered if the composition root does not yet."""
-    if "/my-data" not in {route.path for route in app.routes}:
-        for handler in ROUTES:
-            app.register(handler)
-    return client
-
-
-@pytest.fixture
 async def onss(conn: asyncpg.Connection) -> Institution:
     """The ONSS: the source of the records."""
     return await make_institution(conn, "ONSS")
@@ -65,16 +55,16 @@ async def onss(conn: asyncpg.Connection) -> Institution:
 
 @pytest.fixture
 async def file(
-    pages_client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, onss: Institution
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, onss: Institution
 ) -> CitizenFile:
     """A Dutch-speaking person with records in every category, signed in."""
     made = await make_citizen_file(conn, onss, language="nl")
-    await sign_in_client(pages_client, conn, settings.secret_key, made.person)
+    await sign_in_client(client, conn, settings.secret_key, made.person)
     return made
 
 
-async def test_the_overview_has_a_card_per_category(pages_client: httpx.AsyncClient, file: CitizenFile) -> None:
-    overview = await pages_client.get("/my-data")
+async def test_the_overview_has_a_card_per_category(client: httpx.AsyncClient, file: CitizenFile) -> None:
+    overview = await client.get("/my-data")
     assert overview.status_code == 200, overview.text
     text = _text(overview)
     assert text.count('class="category-card"') == 7
@@ -91,20 +81,20 @@ async def test_the_overview_has_a_card_per_category(pages_client: httpx.AsyncCli
         assert f'href="{link}"' in text
 
 
-async def test_category_pages_show_records_in_their_shape(pages_client: httpx.AsyncClient, file: CitizenFile) -> None:
-    dimona = _text(await pages_client.get("/my-data/dimona"))
+async def test_category_pages_show_records_in_their_shape(client: httpx.AsyncClient, file: CitizenFile) -> None:
+    dimona = _text(await client.get("/my-data/dimona"))
     assert dimona.count('class="record"') == 3
     assert "Verzekeringen Schelde NV" in dimona
     assert _t("nl", "Ongoing") in dimona
     assert _t("nl", "Who can see this") in dimona
     assert 'href="/access-log"' in dimona
 
-    dmfa = _text(await pages_client.get("/my-data/dmfa"))
+    dmfa = _text(await client.get("/my-data/dmfa"))
     assert dmfa.count('<table class="table"') == 2
     assert "2e kwartaal 2026" in dmfa
     assert "€\xa08.760,50" in dmfa
 
-    flexi = await pages_client.get("/my-data/flexi_wages")
+    flexi = await client.get("/my-data/flexi_wages")
     text = _text(flexi)
     with speaking("nl"):
         expected = ceiling_view(1_530_000, 2026, "nl")
@@ -116,20 +106,20 @@ async def test_category_pages_show_records_in_their_shape(pages_client: httpx.As
     assert text.count("<tbody>") == 1
     assert _t("nl", "Corrected by the employer") in text
 
-    unknown = await pages_client.get("/my-data/nothing")
+    unknown = await client.get("/my-data/nothing")
     assert unknown.status_code == 404
 
 
 async def test_report_an_error_from_the_record_to_the_list(
-    pages_client: httpx.AsyncClient, conn: asyncpg.Connection, file: CitizenFile
+    client: httpx.AsyncClient, conn: asyncpg.Connection, file: CitizenFile
 ) -> None:
-    page = await pages_client.get("/my-data/dimona")
+    page = await client.get("/my-data/dimona")
     form_path = _REPORT_LINK.findall(page.text)[-1]  # the main job since 2019, listed last
-    token = await csrf_token(pages_client, form_path)
-    form = await pages_client.get(form_path)
+    token = await csrf_token(client, form_path)
+    form = await client.get(form_path)
     assert _t("nl", "Describe the error") in _text(form)
 
-    short = await pages_client.post(form_path, data={"_csrf_token": token, "message": "Fout."})
+    short = await client.post(form_path, data={"_csrf_token": token, "message": "Fout."})
     assert short.status_code == 422
     text = _text(short)
     assert 'class="error-summary"' in text
@@ -138,31 +128,29 @@ async def test_report_an_error_from_the_record_to_the_list(
     assert "Fout.</textarea>" in text, "the message is kept"
     assert await conn.fetchval("SELECT count(*) FROM record_error_reports") == 0
 
-    sent = await pages_client.post(form_path, data={"_csrf_token": token, "message": MESSAGE})
+    sent = await client.post(form_path, data={"_csrf_token": token, "message": MESSAGE})
     assert sent.status_code == 303
     location = sent.headers["location"]
     assert re.fullmatch(r"/my-data/error-reports/[0-9a-f-]{36}\?sent=1", location)
-    report = _text(await pages_client.get(location))
+    report = _text(await client.get(location))
     assert _t("nl", "Your report has been sent") in report
     assert MESSAGE in report
     assert _t("nl", "Waiting for an answer") in report
 
     # The record now shows its report, and offers no second one while it waits.
-    record = _text(await pages_client.get("/my-data/dimona"))
+    record = _text(await client.get("/my-data/dimona"))
     assert _t("nl", "See your report") in record
     assert form_path not in record
-    again = await pages_client.post(form_path, data={"_csrf_token": token, "message": MESSAGE})
+    again = await client.post(form_path, data={"_csrf_token": token, "message": MESSAGE})
     assert again.status_code == 409
     assert _t("nl", "You already reported an error in this record") in _text(again)
-    listed = _text(await pages_client.get("/my-data/error-reports"))
+    listed = _text(await client.get("/my-data/error-reports"))
     assert location.split("?")[0] in listed
     assert await access_events_of(conn, file.person) == 0
 
 
-async def test_the_printable_page_holds_everything_without_links(
-    pages_client: httpx.AsyncClient, file: CitizenFile
-) -> None:
-    printed = await pages_client.get("/my-data/print")
+async def test_the_printable_page_holds_everything_without_links(client: httpx.AsyncClient, file: CitizenFile) -> None:
+    printed = await client.get("/my-data/print")
     assert printed.status_code == 200
     text = _text(printed)
     assert text.count('class="print-category"') == 7
@@ -173,38 +161,38 @@ async def test_the_printable_page_holds_everything_without_links(
 
 
 async def test_pages_need_sign_in_and_are_refused_while_acting_for_someone(
-    app: Litestar, pages_client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, onss: Institution
+    app: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, onss: Institution
 ) -> None:
-    anonymous = await pages_client.get("/my-data")
+    anonymous = await client.get("/my-data")
     assert (anonymous.status_code, anonymous.headers["location"]) == (303, "/sign-in?next=/my-data")
 
     mother = await make_citizen_file(conn, onss)
     helper = await create_person(conn)
     await create_mandate(conn, mother.person, helper=helper)
-    session_id = await sign_in_client(pages_client, conn, settings.secret_key, helper)
+    session_id = await sign_in_client(client, conn, settings.secret_key, helper)
     await sessions.update_acting_context(conn, session_id, acting_for=mother.person.person_id, acting_org=None)
     for path in ("/my-data", "/my-data/dimona", "/my-data/print", "/my-data/error-reports"):
-        assert (await pages_client.get(path)).status_code == 403, path
+        assert (await client.get(path)).status_code == 403, path
     assert await access_events_of(conn, mother.person) == 0
 
 
 async def test_another_persons_record_cannot_be_reported(
-    pages_client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, file: CitizenFile
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, file: CitizenFile
 ) -> None:
-    form_path = _REPORT_LINK.findall((await pages_client.get("/my-data/dimona")).text)[0]
+    form_path = _REPORT_LINK.findall((await client.get("/my-data/dimona")).text)[0]
     stranger = await create_person(conn)
-    await sign_in_client(pages_client, conn, settings.secret_key, stranger)
-    assert (await pages_client.get(form_path)).status_code == 404
+    await sign_in_client(client, conn, settings.secret_key, stranger)
+    assert (await client.get(form_path)).status_code == 404
     wrong_category = form_path.replace("/dimona/", "/dmfa/")
-    await sign_in_client(pages_client, conn, settings.secret_key, file.person)
-    assert (await pages_client.get(wrong_category)).status_code == 404
+    await sign_in_client(client, conn, settings.secret_key, file.person)
+    assert (await client.get(wrong_category)).status_code == 404
 
 
 @pytest.mark.parametrize("language", ["nl", "fr"])
 async def test_the_overview_links_to_my_data(
-    pages_client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, language: Language
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, language: Language
 ) -> None:
-    await sign_in_client(pages_client, conn, settings.secret_key, await create_person(conn, language=language))
-    overview = _text(await pages_client.get("/my"))
+    await sign_in_client(client, conn, settings.secret_key, await create_person(conn, language=language))
+    overview = _text(await client.get("/my"))
     assert 'href="/my-data"' in overview
     assert _t(language, "What is held about you") in overview

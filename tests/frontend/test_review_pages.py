@@ -1,7 +1,5 @@
 """Contest pages in process: the citizen's one-step button and case page, the reviewers' console (queue, case,
 answer, escalate, close, reveal, flags), the accesses one made, and the alerts opt-in.
-
-The routes are registered on the test's app here until the composition root lists them.
 """
 
 from __future__ import annotations
@@ -13,14 +11,12 @@ from uuid import UUID
 
 import asyncpg
 import httpx
-import pytest
 from litestar import Litestar, Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
 from backend.access_log import contest_queries, queries
 from backend.access_log.anomalies import record_and_flag
-from backend.access_log.contest_routes import ROUTES as CONTEST_API
 from backend.access_log.contest_views import describe_contest
 from backend.access_log.schemas import Accessor
 from backend.access_log.service import record_access
@@ -29,7 +25,7 @@ from backend.core.auth.guards import requires_sign_in, signed_in_user
 from backend.core.identity import queries as identity_queries
 from backend.core.identity.schemas import Organisation, Person
 from backend.core.settings import Settings
-from frontend.pages import access_log_contest, review
+from frontend.pages import access_log_contest
 from frontend.pages.access_log import access_log_page
 from frontend.rendering import create_environment
 from tests.factories import (
@@ -42,21 +38,6 @@ from tests.factories import (
 )
 
 CSRF = "_csrf_token"
-
-
-@pytest.fixture
-def pages(app: Litestar) -> Litestar:
-    """The real app with this area's pages and API registered (until backend/app.py lists them)."""
-    known = {route.path for route in app.routes}
-    for marker, handlers in (
-        ("/access-log/made-by-me", access_log_contest.ROUTES),
-        ("/review", review.ROUTES),
-        ("/api/v1/me/access-contests", CONTEST_API),
-    ):
-        if marker not in known:
-            for handler in handlers:
-                app.register(handler)
-    return app
 
 
 async def _onem(conn: asyncpg.Connection) -> Organisation:
@@ -91,7 +72,7 @@ def _location(response: httpx.Response) -> str:
 
 
 async def test_the_citizen_contests_in_one_step_and_the_reviewer_answers(
-    pages: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     citizen = await create_person(conn, language="en")
     reviewer = await create_staff(conn, "reviewer", language="en")
@@ -198,7 +179,7 @@ async def test_a_pending_case_replaces_the_button_with_its_deadline(conn: asyncp
 
 
 async def test_only_reviewers_enter_the_console(
-    pages: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     assert (await client.get("/review")).status_code == 303, "a visitor is sent to sign in"
     await sign_in_client(client, conn, settings.secret_key, await create_person(conn))
@@ -210,7 +191,7 @@ async def test_only_reviewers_enter_the_console(
 
 
 async def test_a_reviewer_reveals_the_agent_within_the_case_and_that_reveal_is_logged(
-    pages: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     citizen = await create_person(conn)
     cpas = await create_organisation(conn)
@@ -254,7 +235,7 @@ async def test_a_reviewer_reveals_the_agent_within_the_case_and_that_reveal_is_l
 
 
 async def test_reviewers_see_flagged_accesses_and_filter_them(
-    pages: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     citizen = await create_person(conn)
     await record_and_flag(
@@ -278,7 +259,7 @@ async def test_reviewers_see_flagged_accesses_and_filter_them(
 
 
 async def test_an_agent_sees_the_accesses_they_made_and_reading_them_is_not_logged(
-    pages: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     cpas = await create_organisation(conn)
     agent = await create_agent(conn, cpas, language="en")
@@ -313,7 +294,7 @@ async def test_an_agent_sees_the_accesses_they_made_and_reading_them_is_not_logg
 
 
 async def test_the_alerts_opt_in_is_a_checkbox_form(
-    pages: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     citizen = await create_person(conn)
     await sign_in_client(client, conn, settings.secret_key, citizen)
@@ -339,9 +320,9 @@ async def access_log_wired(request: Request[Any, Any, Any], conn: NamedDependenc
 
 
 async def test_the_wired_log_shows_the_case_on_the_entry_the_alerts_notice_and_the_opt_in(
-    pages: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+    app: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
-    pages.register(access_log_wired)
+    app.register(access_log_wired)
     citizen = await create_person(conn, language="en")
     onem = await _onem(conn)
     await _access(conn, citizen, onem)

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncpg
 import httpx
-import pytest
 from arq.connections import ArqRedis
-from litestar import Litestar
 
 from backend.core.settings import Settings
 from notifications.preferences import channel_enabled
 from notifications.relay import run_relay_once
-from notifications.routes import ROUTES
 from tests.conftest import source_of
 from tests.factories import create_person, sign_in_client
 from tests.notifications.helpers import owe_answer_notice
@@ -20,17 +17,8 @@ from tests.notifications.helpers import owe_answer_notice
 API = "/api/v1/me/notifications"
 
 
-@pytest.fixture
-def api(app: Litestar) -> Litestar:
-    """The real app with the notifications API registered (until backend/app.py lists it)."""
-    if API not in {route.path for route in app.routes}:
-        for controller in ROUTES:
-            app.register(controller)
-    return app
-
-
 async def test_ones_own_notices_through_the_api(
-    api: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, redis: ArqRedis, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, redis: ArqRedis, settings: Settings
 ) -> None:
     person = await create_person(conn, language="de")
     await owe_answer_notice(conn, person.person_id, "00000000-0000-4000-8000-00000000a001")
@@ -64,7 +52,7 @@ async def test_ones_own_notices_through_the_api(
 
 
 async def test_preferences_through_the_api(
-    api: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     person = await create_person(conn, email="api@example.be")
     await sign_in_client(client, conn, settings.secret_key, person)
@@ -90,5 +78,5 @@ async def test_preferences_through_the_api(
     assert await channel_enabled(conn, person.person_id, "flexi_ceiling", "email"), "nothing else changed"
 
 
-async def test_the_api_needs_sign_in(api: Litestar, client: httpx.AsyncClient) -> None:
+async def test_the_api_needs_sign_in(client: httpx.AsyncClient) -> None:
     assert (await client.get(API)).status_code == 401

@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from litestar import Litestar
 
 from backend.access_log import contest_queries, queries
-from backend.access_log.contest_routes import CitizenContestController
 from backend.access_log.contests import (
     ContestAlreadyPending,
     add_message,
@@ -316,14 +315,6 @@ async def test_the_queue_puts_late_cases_first_then_by_deadline(conn: asyncpg.Co
 # --- the citizen's JSON API ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def contest_app(app: Litestar) -> Litestar:
-    """The real app with the contest API registered (until the composition root lists it)."""
-    if not any(route.path.endswith("/contest") for route in app.routes):
-        app.register(CitizenContestController)
-    return app
-
-
 async def _signed_in(client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, person: Person) -> None:
     session_id = await sessions.insert_session(conn, person_id=person.person_id, method="demo")
     client.cookies.set(
@@ -333,7 +324,7 @@ async def _signed_in(client: httpx.AsyncClient, conn: asyncpg.Connection, settin
 
 
 async def test_the_api_contests_an_access_in_one_call(
-    contest_app: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+    app: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     person = await create_person(conn)
     event = await _institution_event(conn, person)
@@ -357,7 +348,7 @@ async def test_the_api_contests_an_access_in_one_call(
     assert body["message"] == "Who is this?"
     assert body["overdue"] is False
     assert datetime.fromisoformat(body["due_at"]) == answer_due(datetime.fromisoformat(body["opened_at"]))
-    assert verify_receipt(body["receipt"], service_jwks(contest_app.state.service_key)).citizen_id == person.person_id
+    assert verify_receipt(body["receipt"], service_jwks(app.state.service_key)).citizen_id == person.person_id
 
     again = await client.post(url)
     assert again.status_code == 409
@@ -375,7 +366,7 @@ async def test_the_api_contests_an_access_in_one_call(
 
 
 async def test_the_api_opens_a_case_without_a_body_and_not_for_someone_you_act_for(
-    contest_app: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+    app: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     person = await create_person(conn)
     event = await _institution_event(conn, person)

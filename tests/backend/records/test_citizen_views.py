@@ -22,7 +22,6 @@ from backend.core.settings import Settings
 from backend.records.categories.base import Category, Recipient, Texts
 from backend.records.citizen import category_page, ceiling_view, records_overview
 from backend.records.citizen_export import EXPORT_FORMAT, records_export
-from backend.records.citizen_routes import ROUTES
 from backend.records.registry import REGISTRY, Registry
 from backend.records.service import ingest_declarations
 from tests.backend.records.citizen_data import (
@@ -39,16 +38,6 @@ from tests.backend.records.institutions import Institution
 from tests.factories import create_mandate, create_person, new_insz, sign_in_client
 
 API = "/api/v1/me/records"
-
-
-@pytest.fixture
-def records_client(app: Litestar, client: httpx.AsyncClient) -> httpx.AsyncClient:
-    """The in-process client, with the citizen record routes registered if the composition root does not yet."""
-    registered = {route.path for route in app.routes}
-    if API not in registered:
-        for handler in ROUTES:
-            app.register(handler)
-    return client
 
 
 async def test_the_overview_has_a_card_per_category_in_the_persons_language(
@@ -267,28 +256,28 @@ async def test_the_export_holds_every_record_as_stored(conn: asyncpg.Connection,
 
 
 async def test_the_json_twins_in_the_persons_language_and_nothing_is_logged(
-    records_client: httpx.AsyncClient, conn: asyncpg.Connection, onss: Institution, settings: Settings
+    client: httpx.AsyncClient, conn: asyncpg.Connection, onss: Institution, settings: Settings
 ) -> None:
     file = await make_citizen_file(conn, onss, language="fr")
-    await sign_in_client(records_client, conn, settings.secret_key, file.person)
+    await sign_in_client(client, conn, settings.secret_key, file.person)
 
-    overview = await records_client.get(API)
+    overview = await client.get(API)
     assert overview.status_code == 200, overview.text
     body = overview.json()
     assert body["total_records"] == 17
     assert body["categories"][1]["title"] == "Dimona (début et fin d'occupation)"
 
-    flexi = await records_client.get(f"{API}/flexi_wages")
+    flexi = await client.get(f"{API}/flexi_wages")
     assert flexi.status_code == 200
     data = flexi.json()
     assert set(data) == {"card", "flexi_wages"}, "only the category's own list"
     assert data["flexi_wages"][0]["ceiling"]["percent"] == 85
     assert data["flexi_wages"][0]["total_cents"] == 1_530_000
 
-    missing = await records_client.get(f"{API}/nothing")
+    missing = await client.get(f"{API}/nothing")
     assert (missing.status_code, missing.json()["type"]) == (404, "urn:vitrine:problem:no-such-category")
 
-    exported = await records_client.get(f"{API}/export.json")
+    exported = await client.get(f"{API}/export.json")
     assert exported.status_code == 200
     assert exported.headers["content-disposition"].startswith('attachment; filename="vitrine-records-')
     assert exported.headers["cache-control"] == "no-store"
@@ -298,19 +287,19 @@ async def test_the_json_twins_in_the_persons_language_and_nothing_is_logged(
 
 
 async def test_the_json_twins_need_sign_in_and_are_refused_while_acting_for_someone(
-    app: Litestar, records_client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+    app: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     paths = (API, f"{API}/dimona", f"{API}/export.json", "/api/v1/me/record-error-reports")
     for path in paths:
-        assert (await records_client.get(path)).status_code == 401, path
+        assert (await client.get(path)).status_code == 401, path
 
     helper = await create_person(conn)
     mother = await create_person(conn)
     await create_mandate(conn, mother, helper=helper)
-    session_id = await sign_in_client(records_client, conn, settings.secret_key, helper)
+    session_id = await sign_in_client(client, conn, settings.secret_key, helper)
     await sessions.update_acting_context(conn, session_id, acting_for=mother.person_id, acting_org=None)
     for path in paths:
-        refused = await records_client.get(path)
+        refused = await client.get(path)
         assert refused.status_code == 403, path
         assert refused.json()["type"] == "urn:vitrine:problem:records-acting-for-someone"
     assert await access_events_of(conn, mother) == 0

@@ -8,13 +8,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from litestar import Litestar
 
 from backend.core.errors import Problem
 from backend.core.settings import Settings
 from backend.records import error_report_queries
 from backend.records.citizen import category_page
-from backend.records.citizen_routes import ROUTES
 from backend.records.error_reports import (
     ReportAlreadyOpen,
     answer_report,
@@ -30,15 +28,6 @@ from tests.factories import create_organisation, create_person, sign_in_client
 
 API = "/api/v1/me/record-error-reports"
 MESSAGE = "I never worked for this employer in March."
-
-
-@pytest.fixture
-def reports_client(app: Litestar, client: httpx.AsyncClient) -> httpx.AsyncClient:
-    """The in-process client, with the citizen record routes registered if the composition root does not yet."""
-    if API not in {route.path for route in app.routes}:
-        for handler in ROUTES:
-            app.register(handler)
-    return client
 
 
 @pytest.fixture
@@ -206,36 +195,36 @@ async def test_the_history_is_append_only_and_keeps_the_status_honest(
 
 
 async def test_the_api_opens_lists_and_shows_reports_without_logging(
-    reports_client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, file: CitizenFile
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, file: CitizenFile
 ) -> None:
     record = await _first_dimona(conn, file)
-    await sign_in_client(reports_client, conn, settings.secret_key, file.person)
+    await sign_in_client(client, conn, settings.secret_key, file.person)
 
-    created = await reports_client.post(API, json={"record_id": str(record.record_id), "message": MESSAGE})
+    created = await client.post(API, json={"record_id": str(record.record_id), "message": MESSAGE})
     assert created.status_code == 201, created.text
     body = created.json()
     assert (body["status"], body["status_label"], body["category"]) == ("open", "Waiting for an answer", "dimona")
     report_id = body["report_id"]
 
-    again = await reports_client.post(API, json={"record_id": str(record.record_id), "message": MESSAGE})
+    again = await client.post(API, json={"record_id": str(record.record_id), "message": MESSAGE})
     assert (again.status_code, again.json()["type"]) == (409, "urn:vitrine:problem:error-report-already-open")
-    short = await reports_client.post(API, json={"record_id": str(record.record_id), "message": "wrong"})
+    short = await client.post(API, json={"record_id": str(record.record_id), "message": "wrong"})
     assert short.status_code == 422
     assert [e["field"] for e in short.json()["errors"]] == ["message"]
-    unknown = await reports_client.post(API, json={"record_id": str(record.record_id), "message": MESSAGE, "x": 1})
+    unknown = await client.post(API, json={"record_id": str(record.record_id), "message": MESSAGE, "x": 1})
     assert (unknown.status_code, unknown.json()["errors"][0]["field"]) == (422, "body")
-    not_json = await reports_client.post(API, content=b"{", headers={"content-type": "application/json"})
+    not_json = await client.post(API, content=b"{", headers={"content-type": "application/json"})
     assert not_json.status_code == 422
 
-    listed = await reports_client.get(API)
+    listed = await client.get(API)
     assert [item["report_id"] for item in listed.json()["items"]] == [report_id]
-    one = await reports_client.get(f"{API}/{report_id}")
+    one = await client.get(f"{API}/{report_id}")
     assert (one.status_code, one.json()["message"]) == (200, MESSAGE)
 
     stranger = await create_person(conn)
-    await sign_in_client(reports_client, conn, settings.secret_key, stranger)
-    assert (await reports_client.get(f"{API}/{report_id}")).status_code == 404
-    theirs = await reports_client.post(API, json={"record_id": str(record.record_id), "message": MESSAGE})
+    await sign_in_client(client, conn, settings.secret_key, stranger)
+    assert (await client.get(f"{API}/{report_id}")).status_code == 404
+    theirs = await client.post(API, json={"record_id": str(record.record_id), "message": MESSAGE})
     assert theirs.status_code == 404
-    assert (await reports_client.get(API)).json()["items"] == []
+    assert (await client.get(API)).json()["items"] == []
     assert await access_events_of(conn, file.person) == 0
