@@ -20,7 +20,6 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -28,7 +27,7 @@ from backend.access_log.bulk import NewAccess, record_accesses
 from backend.access_log.schemas import EVENT_COLUMNS, Accessor
 from backend.core.db import connect
 from backend.core.identity.scale import generate_people
-from backend.core.migrations import migrate
+from benchmarks.servers import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "access-ingest.json"
@@ -37,11 +36,6 @@ START = "<!-- access-ingest:start (written by `make bench`) -->"
 END = "<!-- access-ingest:end -->"
 EVENTS_PER_YEAR = 1_500_000_000
 GOAL_RATIO = 0.20
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
 def _accesses(citizens: Sequence[uuid.UUID], count: int, rng: random.Random) -> list[NewAccess]:
@@ -119,14 +113,8 @@ async def _raw(conn: asyncpg.Connection, rows: Sequence[tuple[object, ...]], bat
 async def measure(database_url: str, *, citizens: int, events: int, batch: int, repeat: int) -> dict[str, object]:
     """Run the alternating measurement in a scratch database and return the figures."""
     name = f"vitrine_bench_ingest_{os.getpid()}"
-    admin = await asyncpg.connect(_with_database(database_url, "postgres"))
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(database_url, name)
+    url = await create_database(database_url, name)
     try:
-        owner = await connect(url, as_app=False)
-        await migrate(owner)
-        await owner.close()
         conn = await connect(url)
         try:
             await generate_people(conn, citizens=citizens)
@@ -151,8 +139,7 @@ async def measure(database_url: str, *, citizens: int, events: int, batch: int, 
         finally:
             await conn.close()
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(database_url, name)
     ratios = [chained / raw for chained, raw in zip(chained_rates, raw_rates, strict=True)]
     chained_median = statistics.median(chained_rates)
     return {

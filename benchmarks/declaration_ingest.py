@@ -31,9 +31,8 @@ from backend.core.db import connect
 from backend.core.identity.demo import INSTITUTIONS, demo_kbo
 from backend.core.identity.queries import insert_organisation
 from backend.core.identity.scale import generate_people
-from backend.core.migrations import migrate
 from backend.records.service import ingest_declarations
-from benchmarks.access_ingest import _with_database
+from benchmarks.servers import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "declaration-ingest.json"
@@ -106,14 +105,8 @@ async def _raw(conn: asyncpg.Connection, rows: Sequence[tuple[object, ...]]) -> 
 async def measure(database_url: str, *, citizens: int, events: int, repeat: int) -> dict[str, object]:
     """The alternating measurement in a scratch database."""
     name = f"vitrine_bench_declarations_{os.getpid()}"
-    admin = await asyncpg.connect(_with_database(database_url, "postgres"))
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(database_url, name)
+    url = await create_database(database_url, name)
     try:
-        owner = await connect(url, as_app=False)
-        await migrate(owner)
-        await owner.close()
         conn = await connect(url)
         try:
             await generate_people(conn, citizens=citizens)
@@ -164,8 +157,7 @@ async def measure(database_url: str, *, citizens: int, events: int, repeat: int)
         finally:
             await conn.close()
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(database_url, name)
     service_median = statistics.median(service_rates)
     return {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
