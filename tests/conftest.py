@@ -1,5 +1,5 @@
 """Test fixtures: a real PostgreSQL database per test worker built by the real migrations, a connection
-rolled back after each test, a real Redis database per worker, and the app wired to both.
+rolled back after each test, a real Redis database claimed per test process, and the app wired to both.
 
 DATABASE_URL and REDIS_URL point at the servers (`make test` starts embedded ones when they are unset).
 This file is a composition root: it may import every area.
@@ -8,7 +8,7 @@ This file is a composition root: it may import every area.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -19,6 +19,7 @@ import pytest
 from arq import create_pool as create_arq_pool
 from arq.connections import ArqRedis, RedisSettings
 from litestar import Litestar
+from redis import Redis as SyncRedis
 
 from backend.app import create_app
 from backend.core import i18n
@@ -32,11 +33,6 @@ if TYPE_CHECKING:
     _ASGIApp = Callable[
         [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
     ]
-
-
-def _worker_number() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return int(worker.removeprefix("gw") or 0)
 
 
 def _with_database(url: str, database: str) -> str:
@@ -106,10 +102,51 @@ async def scratch_database_url(database_url: str) -> AsyncIterator[str]:
     await admin.close()
 
 
+_REDIS_CLAIM_KEY = "vitrine:test-redis-db:{number}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @pytest.fixture(scope="session")
-def redis_url(server_urls: tuple[str, str]) -> str:
-    """A Redis database number of this worker's own (1 + worker number)."""
-    return _with_redis_db(server_urls[1], 1 + _worker_number())
+def redis_url(server_urls: tuple[str, str]) -> Iterator[str]:
+    """A Redis database number claimed by this test process alone.
+
+    Claims live in database 0 as keys holding the claiming process id, so two suites running at once on one
+    Redis (CI beside a developer, two checkouts) never take each other's jobs; a claim left by a process that
+    no longer exists is taken over.
+    """
+    client = SyncRedis.from_url(server_urls[1])
+    claimed: int | None = None
+    try:
+        for number in range(1, 16):
+            key = _REDIS_CLAIM_KEY.format(number=number)
+            if client.set(key, os.getpid(), nx=True):
+                claimed = number
+                break
+            holder = client.get(key)
+            # A holder that died without releasing its claim: take it over unless someone else just did.
+            if holder is not None and not _process_alive(int(holder)) and client.getset(key, os.getpid()) == holder:
+                claimed = number
+                break
+        if claimed is None:
+            pytest.exit("every Redis database 1-15 is claimed by a running test process", returncode=4)
+        url = _with_redis_db(server_urls[1], claimed)
+        SyncRedis.from_url(url).flushdb()
+        yield url
+    finally:
+        if claimed is not None:
+            key = _REDIS_CLAIM_KEY.format(number=claimed)
+            if client.get(key) == str(os.getpid()).encode():
+                client.delete(key)
+        client.close()
 
 
 @pytest.fixture(scope="session")
