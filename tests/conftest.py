@@ -133,7 +133,11 @@ def redis_url(server_urls: tuple[str, str]) -> Iterator[str]:
                 break
             holder = client.get(key)
             # A holder that died without releasing its claim: take it over unless someone else just did.
-            if holder is not None and not _process_alive(int(holder)) and client.getset(key, os.getpid()) == holder:
+            if (
+                holder is not None
+                and not _process_alive(int(cast("bytes", holder)))
+                and client.getset(key, os.getpid()) == holder
+            ):
                 claimed = number
                 break
         if claimed is None:
