@@ -4,6 +4,7 @@ status only moves forward (the database trigger refuses the rest)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Final
 from uuid import UUID
 
@@ -121,6 +122,23 @@ async def update_retry(
     return status == "UPDATE 1"
 
 
+async def update_deferred(
+    conn: asyncpg.Connection, citizen_id: UUID, notification_id: UUID, channel: Channel, *, until: datetime
+) -> bool:
+    """Hold an unfinished delivery until a moment (quiet hours): no attempt is counted, the status stays."""
+    status = await conn.execute(
+        """
+        UPDATE deliveries SET next_attempt_at = $4, updated_at = now()
+        WHERE citizen_id = $1 AND notification_id = $2 AND channel = $3 AND status IN ('pending', 'sending')
+        """,
+        citizen_id,
+        notification_id,
+        channel,
+        until,
+    )
+    return status == "UPDATE 1"
+
+
 async def update_failed(
     conn: asyncpg.Connection, citizen_id: UUID, notification_id: UUID, channel: Channel, *, error: str
 ) -> bool:
@@ -147,7 +165,8 @@ async def select_stuck(
         """
         SELECT citizen_id, notification_id, channel FROM deliveries
         WHERE status IN ('pending', 'sending') AND channel <> 'inbox'
-          AND ((status = 'pending' AND updated_at < now() - make_interval(secs => $1))
+          AND ((status = 'pending' AND updated_at < now() - make_interval(secs => $1)
+                AND (next_attempt_at IS NULL OR next_attempt_at < now() - make_interval(secs => $1)))
                OR (status = 'sending' AND next_attempt_at IS NULL
                    AND updated_at < now() - make_interval(secs => $2))
                OR (status = 'sending' AND next_attempt_at < now() - make_interval(secs => $1)))

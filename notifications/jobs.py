@@ -6,6 +6,8 @@ refused, timeouts) are retried with exponential backoff up to MAX_ATTEMPTS attem
 PostgreSQL, then the delivery is marked failed; a 5xx answer marks it failed at once. The notice itself is in the
 inbox whatever happens to the e-mail.
 
+`deliver_push` (notifications.push_jobs) does the same for Web Push.
+
 Wiring (backend/worker.py): `functions=[*WORKER_FUNCTIONS]`, `cron_jobs=[..., *WORKER_CRONS]`, and
 `start_relay(ctx)` / `stop_relay(ctx)` from notifications.relay in on_startup / on_shutdown.
 """
@@ -25,7 +27,8 @@ from backend.core.db import ConnectionSource, transaction
 from backend.core.identity import queries as identity_queries
 from backend.core.settings import Settings
 from notifications import delivery_queries, notification_queries
-from notifications.channels.email import PermanentFailure, TemporaryFailure, build_message, send_message
+from notifications.channels.email import build_message, send_message
+from notifications.channels.failures import PermanentFailure, TemporaryFailure
 from notifications.delivery_policy import (
     DELIVERY_TIMEOUT_SECONDS,
     LEASE_SECONDS,
@@ -35,7 +38,8 @@ from notifications.delivery_policy import (
 )
 from notifications.flexi import evaluate_flexi_daily
 from notifications.notices import collect_notices
-from notifications.relay import DELIVER_EMAIL
+from notifications.push_jobs import deliver_push
+from notifications.relay import DELIVER_EMAIL, DELIVER_PUSH
 from notifications.sweeper import sweep_deliveries
 
 logger = logging.getLogger("vitrine.notifications.jobs")
@@ -104,6 +108,13 @@ WORKER_FUNCTIONS: Final[list[Function]] = [
     func(
         deliver_email,
         name=DELIVER_EMAIL,
+        keep_result=0,
+        max_tries=MAX_ATTEMPTS * 4,
+        timeout=DELIVERY_TIMEOUT_SECONDS,
+    ),
+    func(
+        deliver_push,
+        name=DELIVER_PUSH,
         keep_result=0,
         max_tries=MAX_ATTEMPTS * 4,
         timeout=DELIVERY_TIMEOUT_SECONDS,

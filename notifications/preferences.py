@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -22,6 +22,8 @@ KIND_LABELS: Final[dict[str, str]] = {
     "mandate_expiring": N_("A mandate ending soon"),
     "access_alert": N_("An access to my data that stood out"),
     "contest_answered": N_("An answer to my question about an access"),
+    "desk_session_opened": N_("An agent at a help desk opened my file"),
+    "desk_mandate_code": N_("A code to confirm a mandate prepared at a help desk"),
 }
 
 
@@ -69,3 +71,17 @@ def in_quiet_hours(hours: QuietHours | None, moment: datetime) -> bool:
     if start < end:
         return start <= local < end
     return local >= start or local < end
+
+
+def quiet_hours_end(hours: QuietHours, moment: datetime) -> datetime:
+    """When the quiet period the moment falls in ends (UTC): the next `quiet_to` in Brussels after the moment.
+
+    Local wall-clock time, so a night crossing a change to or from summer time still ends at, say, 07:00.
+    """
+    local = moment.astimezone(BRUSSELS)
+    for days in (0, 1):
+        day = (local + timedelta(days=days)).date()
+        end = datetime.combine(day, hours.quiet_to, tzinfo=BRUSSELS)
+        if end > local:
+            return end.astimezone(moment.tzinfo)
+    raise AssertionError("a quiet period always ends within a day")

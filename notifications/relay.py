@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from backend.core.db import ConnectionSource, connect, transaction
 from backend.core.identity import queries as identity_queries
 from backend.core.settings import Settings
-from notifications import delivery_queries, notification_queries, outbox_queries
+from notifications import delivery_queries, notification_queries, outbox_queries, push_queries
 from notifications.outbox import RELAY_CHANNEL
 from notifications.preferences import channel_enabled
 from notifications.rendering import RenderError, render_notice
@@ -33,6 +33,9 @@ logger = logging.getLogger("vitrine.notifications.relay")
 POLL_SECONDS: Final = 5.0
 BATCH_SIZE: Final = 100
 DELIVER_EMAIL: Final = "deliver_email"
+DELIVER_PUSH: Final = "deliver_push"
+# The arq function that delivers each channel's deliveries.
+DELIVERY_FUNCTIONS: Final[dict[Channel, str]] = {"email": DELIVER_EMAIL, "push": DELIVER_PUSH}
 
 
 def delivery_job_id(citizen_id: UUID, notification_id: UUID, channel: Channel = "email") -> str:
@@ -49,7 +52,8 @@ async def enqueue_delivery(redis: ArqRedis, job: DeliveryJob, *, forget_result: 
     job_id = delivery_job_id(job.citizen_id, job.notification_id, job.channel)
     if forget_result:
         await redis.delete(result_key_prefix + job_id)
-    queued = await redis.enqueue_job(DELIVER_EMAIL, str(job.citizen_id), str(job.notification_id), _job_id=job_id)
+    function = DELIVERY_FUNCTIONS[job.channel]
+    queued = await redis.enqueue_job(function, str(job.citizen_id), str(job.notification_id), _job_id=job_id)
     return queued is not None
 
 
@@ -57,7 +61,8 @@ async def materialise(conn: asyncpg.Connection, entry: OutboxEntry) -> list[Deli
     """Render one outbox row into a notice with its deliveries, in the caller's transaction; the jobs to queue.
 
     The inbox is always delivered (the notice is there); e-mail when the person has an address and did not turn
-    e-mail off for this kind. The text is rendered now, in the person's language, and kept.
+    e-mail off for this kind; push when the person has an active device and did not turn push off for this kind.
+    The text is rendered now, in the person's language, and kept.
     """
     person = await identity_queries.select_person(conn, entry.citizen_id)
     assert person is not None, "outbox rows reference people"
@@ -70,6 +75,11 @@ async def materialise(conn: asyncpg.Connection, entry: OutboxEntry) -> list[Deli
     if person.email and await channel_enabled(conn, entry.citizen_id, entry.kind, "email"):
         channels.append(("email", "pending"))
         jobs.append(DeliveryJob(citizen_id=entry.citizen_id, notification_id=notice.notification_id, channel="email"))
+    if await push_queries.count_active(conn, entry.citizen_id) and await channel_enabled(
+        conn, entry.citizen_id, entry.kind, "push"
+    ):
+        channels.append(("push", "pending"))
+        jobs.append(DeliveryJob(citizen_id=entry.citizen_id, notification_id=notice.notification_id, channel="push"))
     await delivery_queries.insert_deliveries(conn, entry.citizen_id, notice.notification_id, channels)
     return jobs
 

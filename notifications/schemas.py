@@ -14,10 +14,18 @@ Channel = Literal["inbox", "email", "push"]
 # The channels a person may switch per kind; the inbox is not a choice.
 OptionalChannel = Literal["email", "push"]
 DeliveryStatus = Literal["pending", "sending", "sent", "failed"]
-Kind = Literal["flexi_ceiling", "flexi_pension_limit", "mandate_expiring", "access_alert", "contest_answered"]
+Kind = Literal[
+    "flexi_ceiling",
+    "flexi_pension_limit",
+    "mandate_expiring",
+    "access_alert",
+    "contest_answered",
+    "desk_session_opened",
+    "desk_mandate_code",
+]
 KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
-# Channels switchable on the preferences page today (push comes later).
-SWITCHABLE_CHANNELS: Final[tuple[OptionalChannel, ...]] = ("email",)
+# Channels switchable per kind on the preferences page.
+SWITCHABLE_CHANNELS: Final[tuple[OptionalChannel, ...]] = ("email", "push")
 
 
 class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -140,3 +148,49 @@ class UnreadCount(msgspec.Struct, frozen=True, kw_only=True):
     """How many notices are waiting to be read."""
 
     unread: int
+
+
+class PushKeys(msgspec.Struct, frozen=True, kw_only=True):
+    """The browser's keys of a push subscription, base64url: its P-256 public key and its auth secret."""
+
+    p256dh: str
+    auth: str
+
+
+class PushSubscriptionIn(msgspec.Struct, frozen=True, kw_only=True, rename={"expiration_time": "expirationTime"}):
+    """A push subscription as the browser gives it (`PushSubscription.toJSON()`)."""
+
+    endpoint: str
+    keys: PushKeys
+    expiration_time: int | None = None
+
+
+class PushSubscription(msgspec.Struct, frozen=True, kw_only=True):
+    """A device that receives the person's push messages, as stored (the keys are needed to encrypt for it)."""
+
+    citizen_id: UUID
+    subscription_id: UUID
+    endpoint: str
+    p256dh: str
+    auth: str
+    device_label: str
+    created_at: datetime
+    last_success_at: datetime | None
+    disabled_at: datetime | None
+    disabled_reason: str | None
+
+
+class PushDevice(msgspec.Struct, frozen=True, kw_only=True):
+    """A device as shown to its owner: no endpoint or keys, only what helps recognise it."""
+
+    subscription_id: UUID
+    device_label: str
+    created_at: datetime
+    last_success_at: datetime | None
+    active: bool
+
+
+class PushPublicKey(msgspec.Struct, frozen=True, kw_only=True):
+    """What the subscribe script needs: the VAPID public key (`applicationServerKey`), base64url."""
+
+    public_key: str

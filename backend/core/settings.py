@@ -20,6 +20,9 @@ Environment = Literal["development", "test", "production"]
 # Known only so that production can refuse it; long enough to satisfy the length rule in development.
 DEVELOPMENT_SECRET = "development-only-secret-never-use-in-production-0000"  # noqa: S105
 
+# The VAPID contact used in development and tests; production must name its own (VAPID_SUBJECT).
+DEVELOPMENT_PUSH_CONTACT = "mailto:no-reply@vitrine.example"
+
 _PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 _Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 
@@ -49,6 +52,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     oidc_client_id: str | None = msgspec.field(default=None, name="OIDC_CLIENT_ID")
     oidc_client_secret: str | None = msgspec.field(default=None, name="OIDC_CLIENT_SECRET")
     service_signing_key: str | None = msgspec.field(default=None, name="SERVICE_SIGNING_KEY")
+    vapid_private_key: str | None = msgspec.field(default=None, name="VAPID_PRIVATE_KEY")
+    vapid_subject: str | None = msgspec.field(default=None, name="VAPID_SUBJECT")
     worker_metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = msgspec.field(
         default=0, name="WORKER_METRICS_PORT"
     )
@@ -72,6 +77,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def secure_cookies(self) -> bool:
         """Cookies carry the Secure flag whenever the site is served over https."""
         return self.base_url.startswith("https://")
+
+    @property
+    def push_contact(self) -> str:
+        """The VAPID `sub` claim: how a push service reaches the operator (a development address when unset)."""
+        return self.vapid_subject or DEVELOPMENT_PUSH_CONTACT
 
     @property
     def local_path(self) -> Path:
@@ -118,6 +128,8 @@ def _check_consistency(settings: Settings) -> None:
         _check_url("DATABASE_URL", settings.database_url, {"postgresql", "postgres"})
     if settings.redis_url is not None:
         _check_url("REDIS_URL", settings.redis_url, {"redis", "rediss", "unix"})
+    if settings.vapid_subject is not None:
+        _check_vapid_subject(settings.vapid_subject)
     if settings.oidc_issuer is not None:
         _check_url("OIDC_ISSUER", settings.oidc_issuer, {"http", "https"} if not settings.is_production else {"https"})
         for name, value in (
@@ -139,6 +151,20 @@ def _check_consistency(settings: Settings) -> None:
             raise SettingsError("OIDC_ISSUER: required in production (the only way to sign in there)")
         if settings.service_signing_key is None:
             raise SettingsError("SERVICE_SIGNING_KEY: required in production (PEM of the P-256 key signing receipts)")
+        if settings.vapid_private_key is None:
+            raise SettingsError("VAPID_PRIVATE_KEY: required in production (PEM of the P-256 key signing Web Push)")
+        if settings.vapid_subject is None:
+            raise SettingsError("VAPID_SUBJECT: required in production (mailto: or https: contact for push services)")
+
+
+def _check_vapid_subject(value: str) -> None:
+    """RFC 8292: the subject is a mailto: address or an https: URL where the operator can be reached."""
+    parts = urlsplit(value)
+    if parts.scheme == "mailto" and "@" in parts.path:
+        return
+    if parts.scheme == "https" and parts.netloc:
+        return
+    raise SettingsError("VAPID_SUBJECT: expected mailto:address@domain or an https:// URL")
 
 
 def _check_url(name: str, value: str, schemes: set[str]) -> None:

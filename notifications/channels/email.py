@@ -19,26 +19,11 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 
 from backend.core.i18n import Language
+from notifications.channels.failures import DeliveryFailure, PermanentFailure, TemporaryFailure
 from notifications.templates import current_email_template
 
 SMTP_TIMEOUT_SECONDS: Final = 30.0
 _ADDRESS = re.compile(r"[^\s<>@,;:\"']+@[^\s<>@,;:\"']+")
-
-
-class DeliveryFailure(Exception):
-    """A delivery attempt failed; `reason` is safe to store (no e-mail address in it)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class TemporaryFailure(DeliveryFailure):
-    """Worth trying again later: a 4xx answer, a refused or broken connection, a timeout."""
-
-
-class PermanentFailure(DeliveryFailure):
-    """Not worth trying again: the server refused for good (5xx)."""
 
 
 def redact(text: str, limit: int = 300) -> str:

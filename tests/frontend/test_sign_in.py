@@ -215,6 +215,10 @@ async def test_production_has_no_demo_sign_in_and_sends_hsts(
             "SERVICE_SIGNING_KEY": generate_es256_key()
             .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
             .decode(),
+            "VAPID_PRIVATE_KEY": generate_es256_key()
+            .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            .decode(),
+            "VAPID_SUBJECT": "mailto:operations@vitrine.example",
         }
     )
     app = create_app(production, connection_source=source, redis=redis, configure_logs=False)

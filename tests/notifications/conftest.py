@@ -17,7 +17,9 @@ from backend.core.db import ConnectionSource, connect, create_pool, pool_source
 from backend.core.migrations import migrate
 from backend.core.settings import Settings
 from notifications.jobs import WORKER_FUNCTIONS
+from notifications.push_keys import application_server_key, vapid_private_key
 from notifications.sweeper import sweep_stuck_deliveries
+from tests.push_service import PushService, running_push_service
 from tests.smtp_server import SmtpServer, running_smtp_server
 
 
@@ -26,6 +28,13 @@ async def smtp() -> AsyncIterator[SmtpServer]:
     """An SMTP server on loopback that records what it accepts."""
     async with running_smtp_server() as server:
         yield server
+
+
+@pytest.fixture
+async def push_service(settings: Settings) -> AsyncIterator[PushService]:
+    """A Web Push service on loopback that checks VAPID and decrypts what it accepts."""
+    async with running_push_service(application_server_key(vapid_private_key(settings))) as service:
+        yield service
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ def test_quiet_hours_are_read_in_brussels(hours: QuietHours | None, moment: date
 async def test_defaults_and_choices(conn: asyncpg.Connection) -> None:
     person = await create_person(conn)
     table = await preference_table(conn, person.person_id)
-    assert len(table) == len(KINDS) * 2
+    assert len(table) == len(KINDS) * 3, "inbox, e-mail and push per kind"
     assert all(item.enabled for item in table)
     assert all(item.locked == (item.channel == "inbox") for item in table)
     await set_preference(conn, person.person_id, "access_alert", "email", False)

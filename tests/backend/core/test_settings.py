@@ -19,6 +19,8 @@ PRODUCTION_OK = {
     "OIDC_CLIENT_ID": "vitrine",
     "OIDC_CLIENT_SECRET": "s" * 40,
     "SERVICE_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----\n(parsed when the app starts)\n-----END PRIVATE KEY-----",
+    "VAPID_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\n(parsed when the worker starts)\n-----END PRIVATE KEY-----",
+    "VAPID_SUBJECT": "mailto:operations@vitrine.example",
 }
 
 
@@ -77,6 +79,10 @@ def test_a_bad_value_names_the_variable(environ: dict[str, str], variable: str, 
         ({"OIDC_ISSUER": "http://idp.example"}, "OIDC_ISSUER"),
         ({"OIDC_CLIENT_SECRET": ""}, "OIDC_CLIENT_SECRET"),
         ({"SERVICE_SIGNING_KEY": ""}, "SERVICE_SIGNING_KEY"),
+        ({"VAPID_PRIVATE_KEY": ""}, "VAPID_PRIVATE_KEY"),
+        ({"VAPID_SUBJECT": ""}, "VAPID_SUBJECT"),
+        ({"VAPID_SUBJECT": "operations@vitrine.example"}, "VAPID_SUBJECT"),
+        ({"VAPID_SUBJECT": "http://vitrine.example/contact"}, "VAPID_SUBJECT"),
     ],
 )
 def test_production_refuses_development_defaults(override: dict[str, str], variable: str) -> None:
