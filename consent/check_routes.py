@@ -10,6 +10,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from backend.core.auth.guards import requires_institution_credentials
 from backend.core.auth.institution import Institution, provide_institution
+from backend.core.errors import problem_responses
 from consent.check import check_mandate
 from consent.schemas import MandateCheck, MandateCheckResult
 
@@ -22,7 +23,7 @@ class MandateCheckController(Controller):
     guards = [requires_institution_credentials]
     dependencies = {"institution": Provide(provide_institution)}
 
-    @post("", status_code=HTTP_200_OK)
+    @post("", status_code=HTTP_200_OK, responses=problem_responses(400, 401, 403, 413, 422))
     async def check(
         self,
         institution: NamedDependency[Institution],

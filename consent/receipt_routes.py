@@ -17,6 +17,7 @@ from litestar.params import FromPath
 
 from backend.access_log.receipt_routes import service_key_from_state
 from backend.core.auth.guards import requires_sign_in, signed_in_user
+from backend.core.errors import problem_responses
 from consent.receipts import receipt_for_party
 
 __all__ = ["MANDATE_RECEIPT_ROUTES", "mandate_receipt_file"]
@@ -27,6 +28,8 @@ __all__ = ["MANDATE_RECEIPT_ROUTES", "mandate_receipt_file"]
     tags=["mandates"],
     guards=[requires_sign_in],
     summary="Download the signed receipt of a mandate",
+    media_type="application/jwt",
+    responses=problem_responses(400, 401, 403, 404, 422),
 )
 async def mandate_receipt_file(
     request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], mandate_id: FromPath[UUID]

@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from backend.core.auth import rate_limit
 from backend.core.auth.actors import SignedIn
 from backend.core.auth.guards import requires_sign_in, signed_in_user
+from backend.core.errors import problem_responses
 from backend.core.i18n import current_language
 from consent import agents, ending, invitations, service
 from consent.check_routes import MandateCheckController
@@ -67,33 +68,33 @@ class MandateController(Controller):
     tags = ["mandates"]
     guards = [requires_sign_in]
 
-    @get("/themes")
+    @get("/themes", responses=problem_responses(401, 403))
     async def themes(self, conn: NamedDependency[asyncpg.Connection]) -> list[ThemeOut]:
         """The themes a mandate can cover, with what each allows to read (categories) and do (actions)."""
         return await service.published_themes(conn, current_language())
 
-    @get("/legal-text")
+    @get("/legal-text", responses=problem_responses(400, 401, 403, 422))
     async def legal_text(
         self, conn: NamedDependency[asyncpg.Connection], language: FromQuery[Language | None] = None
     ) -> LegalText:
         """The consent text to show before inviting; send its version, language and sha256 back when inviting."""
         return await service.current_legal_text(conn, language or current_language())
 
-    @get("")
+    @get("", responses=problem_responses(401, 403))
     async def given(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
     ) -> list[MandateOut]:
         """The mandates you gave, newest first, with their state and themes."""
         return await service.mandates_given(conn, signed_in_user(request))
 
-    @get("/received")
+    @get("/received", responses=problem_responses(401, 403))
     async def received(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
     ) -> list[MandateOut]:
         """The mandates you hold as a helper, newest first."""
         return await service.mandates_received(conn, signed_in_user(request))
 
-    @post("", status_code=HTTP_201_CREATED)
+    @post("", status_code=HTTP_201_CREATED, responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429))
     async def invite(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], data: JSONBody[MandateInvite]
     ) -> InvitationCreated:
@@ -106,7 +107,11 @@ class MandateController(Controller):
         await _count(request, INVITATIONS_PER_ACCOUNT, str(user.person.person_id))
         return await service.invite(conn, user, data)
 
-    @post("/{mandate_id:uuid}/end", status_code=HTTP_200_OK)
+    @post(
+        "/{mandate_id:uuid}/end",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    )
     async def end(
         self,
         request: Request[Any, Any, Any],
@@ -117,14 +122,20 @@ class MandateController(Controller):
         """End a mandate at once, as its citizen or its helper; no agreement of the other side is needed."""
         return await ending.end_mandate(conn, signed_in_user(request), mandate_id, reason=data.reason)
 
-    @post("/{mandate_id:uuid}/cancel", status_code=HTTP_200_OK)
+    @post(
+        "/{mandate_id:uuid}/cancel", status_code=HTTP_200_OK, responses=problem_responses(400, 401, 403, 404, 409, 422)
+    )
     async def cancel(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], mandate_id: FromPath[UUID]
     ) -> MandateOut:
         """Cancel an invitation nobody has answered yet: its code stops working."""
         return await ending.cancel_invitation(conn, signed_in_user(request), mandate_id)
 
-    @post("/{mandate_id:uuid}/themes/{theme_code:str}/end", status_code=HTTP_200_OK)
+    @post(
+        "/{mandate_id:uuid}/themes/{theme_code:str}/end",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    )
     async def end_theme(
         self,
         request: Request[Any, Any, Any],
@@ -136,7 +147,11 @@ class MandateController(Controller):
         """End one theme of a mandate at once; ending the last theme ends the mandate."""
         return await ending.end_theme(conn, signed_in_user(request), mandate_id, theme_code, reason=data.reason)
 
-    @post("/invitations/preview", status_code=HTTP_200_OK)
+    @post(
+        "/invitations/preview",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429),
+    )
     async def preview(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], data: JSONBody[CodeEntry]
     ) -> MandateOut:
@@ -145,7 +160,11 @@ class MandateController(Controller):
         await count_code_entry(request, user)
         return await invitations.preview_invitation(conn, user, data.code)
 
-    @post("/invitations/accept", status_code=HTTP_200_OK)
+    @post(
+        "/invitations/accept",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429),
+    )
     async def accept(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], data: JSONBody[CodeEntry]
     ) -> MandateOut:
@@ -154,7 +173,11 @@ class MandateController(Controller):
         await count_code_entry(request, user)
         return await invitations.accept_invitation(conn, user, data.code)
 
-    @post("/invitations/decline", status_code=HTTP_200_OK)
+    @post(
+        "/invitations/decline",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429),
+    )
     async def decline(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], data: JSONBody[DeclineEntry]
     ) -> MandateOut:
@@ -163,7 +186,11 @@ class MandateController(Controller):
         await count_code_entry(request, user)
         return await invitations.decline_invitation(conn, user, data.code, reason=data.reason)
 
-    @post("/{mandate_id:uuid}/agents", status_code=HTTP_200_OK)
+    @post(
+        "/{mandate_id:uuid}/agents",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    )
     async def assign(
         self,
         request: Request[Any, Any, Any],
@@ -175,7 +202,11 @@ class MandateController(Controller):
         changed = await agents.assign_agent(conn, signed_in_user(request), mandate_id, data.agent_id)
         return AssignmentResult(changed=changed)
 
-    @delete("/{mandate_id:uuid}/agents/{agent_id:uuid}", status_code=HTTP_200_OK)
+    @delete(
+        "/{mandate_id:uuid}/agents/{agent_id:uuid}",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
+    )
     async def unassign(
         self,
         request: Request[Any, Any, Any],
@@ -195,14 +226,14 @@ class OrganisationMandateController(Controller):
     tags = ["mandates"]
     guards = [requires_sign_in]
 
-    @get("")
+    @get("", responses=problem_responses(400, 401, 403, 404, 422))
     async def mandates(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], org_id: FromPath[UUID]
     ) -> list[MandateOut]:
         """The mandates your organisation holds, newest first."""
         return await service.mandates_of_organisation(conn, signed_in_user(request), org_id)
 
-    @post("/agents", status_code=HTTP_200_OK)
+    @post("/agents", status_code=HTTP_200_OK, responses=problem_responses(400, 401, 403, 404, 409, 413, 422))
     async def assign_all(
         self,
         request: Request[Any, Any, Any],
@@ -214,7 +245,9 @@ class OrganisationMandateController(Controller):
         changed = await agents.assign_agent_to_all_clients(conn, signed_in_user(request), org_id, data.agent_id)
         return AssignmentResult(changed=changed)
 
-    @delete("/agents/{agent_id:uuid}", status_code=HTTP_200_OK)
+    @delete(
+        "/agents/{agent_id:uuid}", status_code=HTTP_200_OK, responses=problem_responses(400, 401, 403, 404, 409, 422)
+    )
     async def unassign_all(
         self,
         request: Request[Any, Any, Any],

@@ -15,7 +15,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.core.auth.guards import requires_sign_in, signed_in_user
-from backend.core.errors import Problem
+from backend.core.errors import Problem, problem_responses
 from notifications import inbox as inbox_service
 from notifications.preferences import preference_table, set_preference
 from notifications.schemas import Notification, PreferenceOut, PreferenceUpdate, UnreadCount
@@ -36,7 +36,7 @@ class NotificationController(Controller):
     tags = ["notifications"]
     guards = [requires_sign_in]
 
-    @get("")
+    @get("", responses=problem_responses(400, 401, 403, 422))
     async def list_notifications(
         self,
         request: Request[Any, Any, Any],
@@ -46,19 +46,19 @@ class NotificationController(Controller):
         """Your notices, unread first then newest (`archived=true` for the archived ones)."""
         return await inbox_service.inbox(conn, _owner(request), archived=archived)
 
-    @get("/unread-count")
+    @get("/unread-count", responses=problem_responses(401, 403))
     async def unread(self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]) -> UnreadCount:
         """How many of your notices are unread."""
         return UnreadCount(unread=await inbox_service.unread_count(conn, _owner(request)))
 
-    @get("/preferences")
+    @get("/preferences", responses=problem_responses(401, 403))
     async def preferences(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
     ) -> list[PreferenceOut]:
         """Per kind and channel whether notices reach you there; the inbox is always on (locked)."""
         return await preference_table(conn, _owner(request))
 
-    @put("/preferences")
+    @put("/preferences", responses=problem_responses(400, 401, 403, 413, 422))
     async def update_preference(
         self,
         request: Request[Any, Any, Any],
@@ -70,7 +70,7 @@ class NotificationController(Controller):
         await set_preference(conn, owner, data.kind, data.channel, data.enabled)
         return await preference_table(conn, owner)
 
-    @get("/{notification_id:uuid}")
+    @get("/{notification_id:uuid}", responses=problem_responses(400, 401, 403, 404, 422))
     async def notification(
         self,
         request: Request[Any, Any, Any],
@@ -83,7 +83,7 @@ class NotificationController(Controller):
             raise _not_found()
         return found
 
-    @post("/{notification_id:uuid}/read", status_code=200)
+    @post("/{notification_id:uuid}/read", status_code=200, responses=problem_responses(400, 401, 403, 404, 422))
     async def read(
         self,
         request: Request[Any, Any, Any],
@@ -96,7 +96,7 @@ class NotificationController(Controller):
             raise _not_found()
         return found
 
-    @post("/{notification_id:uuid}/archive", status_code=200)
+    @post("/{notification_id:uuid}/archive", status_code=200, responses=problem_responses(400, 401, 403, 404, 422))
     async def archive(
         self,
         request: Request[Any, Any, Any],

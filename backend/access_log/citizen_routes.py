@@ -23,7 +23,7 @@ from backend.access_log.views import BRUSSELS, ActorFilter, CategoryCode, LogEnt
 from backend.core.auth.actors import SignedIn
 from backend.core.auth.guards import requires_sign_in, signed_in_user
 from backend.core.db import ConnectionSource
-from backend.core.errors import FieldError, Problem, validation_problem
+from backend.core.errors import FieldError, Problem, problem_responses, validation_problem
 
 MAX_LIMIT: Final = 200
 # seq is a bigint: a larger cursor is refused as invalid rather than overflowing in the database.
@@ -66,7 +66,7 @@ class CitizenAccessLogController(Controller):
     tags = ["access log"]
     guards = [requires_sign_in]
 
-    @get("")
+    @get("", responses=problem_responses(400, 401, 403, 422))
     async def list_events(
         self,
         request: Request[Any, Any, Any],
@@ -105,7 +105,7 @@ class CitizenAccessLogController(Controller):
         )
         return AccessEventsPage(items=page.entries, next=page.next_before_seq)
 
-    @get("/export.csv")
+    @get("/export.csv", media_type="text/csv", responses=problem_responses(401, 403))
     async def export_csv(self, request: Request[Any, Any, Any]) -> Stream:
         """Your whole log as CSV (UTF-8 with BOM, header row, oldest first), for a spreadsheet."""
         user = own_log_subject(request)
@@ -114,11 +114,12 @@ class CitizenAccessLogController(Controller):
         source: ConnectionSource = request.app.state.connection_source
         return Stream(
             csv_export(source, user.subject_id, language=user.person.language),
-            media_type="text/csv; charset=utf-8",
+            # Litestar adds "; charset=utf-8" to text types itself: naming it here would send it twice.
+            media_type="text/csv",
             headers=_download_headers(_filename("csv")),
         )
 
-    @get("/export.json")
+    @get("/export.json", responses=problem_responses(401, 403))
     async def export_json(self, request: Request[Any, Any, Any]) -> Stream:
         """Your whole log as a JSON array of events (oldest first) with hex hashes, to recompute the chain."""
         user = own_log_subject(request)

@@ -23,7 +23,7 @@ from backend.access_log.contest_views import contest_out
 from backend.access_log.contests import open_contest, own_contest
 from backend.access_log.receipt_routes import service_key_from_state
 from backend.core.auth.guards import requires_sign_in
-from backend.core.errors import FieldError, validation_problem
+from backend.core.errors import FieldError, problem_responses, validation_problem
 
 MAX_CONTESTS_LISTED: Final = 100
 
@@ -54,7 +54,11 @@ class CitizenContestController(Controller):
     tags = ["access log"]
     guards = [requires_sign_in]
 
-    @post("/access-events/{event_id:uuid}/contest", status_code=HTTP_201_CREATED)
+    @post(
+        "/access-events/{event_id:uuid}/contest",
+        status_code=HTTP_201_CREATED,
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    )
     async def contest_event(
         self,
         request: Request[Any, Any, Any],
@@ -79,7 +83,7 @@ class CitizenContestController(Controller):
         )
         return contest_out(contest, now=contest.opened_at)
 
-    @get("/access-contests")
+    @get("/access-contests", responses=problem_responses(401, 403))
     async def list_contests(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
     ) -> ContestsPage:
@@ -89,7 +93,7 @@ class CitizenContestController(Controller):
         now = await contest_queries.select_now(conn)
         return ContestsPage(items=[contest_out(contest, now=now) for contest in contests])
 
-    @get("/access-contests/{contest_id:uuid}")
+    @get("/access-contests/{contest_id:uuid}", responses=problem_responses(400, 401, 403, 404, 422))
     async def get_contest(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], contest_id: FromPath[UUID]
     ) -> ContestOut:

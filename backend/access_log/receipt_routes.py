@@ -29,7 +29,7 @@ from backend.access_log.receipts import (
     verify_receipt,
 )
 from backend.core.auth.guards import requires_sign_in, signed_in_user
-from backend.core.errors import FieldError, Problem, validation_problem
+from backend.core.errors import FieldError, Problem, problem_responses, validation_problem
 
 __all__ = [
     "KEYS_CACHE_CONTROL",
@@ -111,7 +111,13 @@ def vitrine_keys(state: State) -> Response[dict[str, Any]]:
     )
 
 
-@post("/api/v1/access-log/receipts/verify", tags=["access-log"], status_code=200, summary="Check a log receipt")
+@post(
+    "/api/v1/access-log/receipts/verify",
+    tags=["access-log"],
+    status_code=200,
+    summary="Check a log receipt",
+    responses=problem_responses(400, 413, 422),
+)
 async def verify_receipt_endpoint(
     data: JSONBody[VerifyReceiptRequest], state: State, conn: NamedDependency[asyncpg.Connection]
 ) -> ReceiptCheck:
@@ -142,6 +148,8 @@ async def verify_receipt_endpoint(
     tags=["access-log"],
     guards=[requires_sign_in],
     summary="Download a signed receipt of my access log",
+    media_type="application/jwt",
+    responses=problem_responses(401, 403),
 )
 async def my_receipt(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]) -> Response[bytes]:
     """A JWS saying how many events your log holds and the hash it ends in; keep it to check the log later."""

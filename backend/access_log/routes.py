@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_200_OK
 from backend.access_log.reported import BatchResult, ingest_reported
 from backend.core.auth.guards import requires_institution_credentials
 from backend.core.auth.institution import Institution, provide_institution
-from backend.core.errors import FieldError, validation_problem
+from backend.core.errors import FieldError, problem_responses, validation_problem
 
 
 class ReportedAccessController(Controller):
@@ -24,7 +24,7 @@ class ReportedAccessController(Controller):
     guards = [requires_institution_credentials]
     dependencies = {"institution": Provide(provide_institution)}
 
-    @post("", status_code=HTTP_200_OK)
+    @post("", status_code=HTTP_200_OK, responses=problem_responses(400, 401, 403, 413, 422))
     async def report(
         self,
         request: Request[Any, Any, Any],

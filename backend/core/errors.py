@@ -10,10 +10,14 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend.core.request_context import current_request_id
 from backend.core.request_transaction import FAILED_KEY
@@ -36,6 +40,28 @@ _TITLES = {
     500: "Something went wrong on our side",
     503: "Temporarily unavailable",
 }
+
+
+# A back end that cannot be reached (PostgreSQL restarting, a connection cut, Redis down, a timeout) is a
+# temporary condition: the client is told 503 with Retry-After, not 500, and tries again shortly.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
+RETRY_AFTER_SECONDS = 5
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether the exception says a back end cannot be reached right now (rather than a fault in our code)."""
+    # asyncio raises a bare OSError ("Multiple exceptions: ... Connect call failed") when every address of a
+    # host refuses; its subclasses (a missing file, a permission) are faults and stay 500s.
+    return isinstance(exc, UNAVAILABLE_ERRORS) or type(exc) is OSError
 
 
 class FieldError(msgspec.Struct, frozen=True, kw_only=True):
@@ -83,6 +109,23 @@ class Problem(Exception):
 def validation_problem(errors: Sequence[FieldError], detail: str = "Some fields are not valid.") -> Problem:
     """A 422 naming each failing field."""
     return Problem(422, detail, kind="validation", errors=errors)
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """The OpenAPI description of the problem+json answers a handler may give besides its success.
+
+    Every JSON handler declares the statuses it can answer with (`responses=problem_responses(401, 404, 422)`),
+    so that clients (and the contract tests) know each error's status, media type and body.
+    """
+    return {
+        status: ResponseSpec(
+            data_container=ProblemDetails,
+            media_type=PROBLEM_MEDIA_TYPE,
+            description=_TITLES.get(status) or _phrase(status),
+            generate_examples=False,
+        )
+        for status in sorted(set(statuses))
+    }
 
 
 def _problem_type(kind: str | None) -> str:
@@ -142,7 +185,12 @@ def problem_from_exception(request: Request[Any, Any, Any], exc: Exception) -> P
             instance=instance,
             request_id=request_id,
         )
-    status = exc.status_code if isinstance(exc, HTTPException) else HTTP_500_INTERNAL_SERVER_ERROR
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+    elif is_unavailable(exc):
+        status = HTTP_503_SERVICE_UNAVAILABLE
+    else:
+        status = HTTP_500_INTERNAL_SERVER_ERROR
     return ProblemDetails(
         type="about:blank",
         title=_TITLES.get(status, "Error"),
@@ -205,6 +253,8 @@ def make_exception_handler(
             headers.update(exc.headers)
         if isinstance(exc, NotAuthorizedException):
             headers.setdefault("WWW-Authenticate", "Bearer")
+        if problem.status == HTTP_503_SERVICE_UNAVAILABLE:
+            headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
         if render_html is not None and not wants_json(request):
             response = render_html(request, problem)
             response.headers.update(headers)
@@ -222,6 +272,7 @@ __all__ = [
     "make_exception_handler",
     "problem_from_exception",
     "problem_response",
+    "problem_responses",
     "validation_problem",
     "wants_json",
 ]

@@ -12,7 +12,14 @@ from litestar.status_codes import HTTP_200_OK
 
 from backend.core.auth.guards import requires_institution_credentials
 from backend.core.auth.institution import Institution, provide_institution
-from backend.core.errors import FieldError, Problem, ProblemDetails, problem_response, validation_problem
+from backend.core.errors import (
+    FieldError,
+    Problem,
+    ProblemDetails,
+    problem_response,
+    problem_responses,
+    validation_problem,
+)
 from backend.core.request_context import current_request_id
 from backend.records.events import convert_errors
 from backend.records.lookups import LookupRefused, look_up_records
@@ -95,7 +102,7 @@ class DeclarationController(Controller):
     guards = [requires_institution_credentials]
     dependencies = {"institution": Provide(provide_institution)}
 
-    @post("", status_code=HTTP_200_OK)
+    @post("", status_code=HTTP_200_OK, responses=problem_responses(400, 401, 403, 413, 422))
     async def declare(
         self,
         request: Request[Any, Any, Any],
@@ -126,7 +133,7 @@ class LookupController(Controller):
     guards = [requires_institution_credentials]
     dependencies = {"institution": Provide(provide_institution)}
 
-    @post("", status_code=HTTP_200_OK)
+    @post("", status_code=HTTP_200_OK, responses=problem_responses(400, 401, 403, 404, 413, 422))
     async def look_up(
         self,
         request: Request[Any, Any, Any],

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency, Provide
 
 from backend.core.auth.guards import requires_institution_credentials
 from backend.core.auth.institution import Institution, provide_institution
+from backend.core.errors import problem_responses
 from backend.core.identity.purposes import Purpose, select_purposes
 
 
@@ -51,7 +52,7 @@ class InstitutionController(Controller):
     guards = [requires_institution_credentials]
     dependencies = {"institution": Provide(provide_institution)}
 
-    @get("/whoami")
+    @get("/whoami", responses=problem_responses(401, 403))
     async def whoami(self, institution: NamedDependency[Institution]) -> WhoAmI:
         """Verify an assertion (it is spent) and echo the client, organisation and purpose it stands for."""
         return WhoAmI(
@@ -60,7 +61,7 @@ class InstitutionController(Controller):
             purpose=None if institution.purpose is None else _purpose_out(institution.purpose),
         )
 
-    @get("/purposes")
+    @get("/purposes", responses=problem_responses(401, 403))
     async def purposes(
         self, institution: NamedDependency[Institution], conn: NamedDependency[asyncpg.Connection]
     ) -> list[PurposeOut]:
