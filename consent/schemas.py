@@ -106,7 +106,8 @@ class MandateInvite(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
     themes: Annotated[list[ThemeChoice], msgspec.Meta(min_length=1, max_length=20)]
     duration: Duration
-    legal_text_version: Annotated[int, msgspec.Meta(ge=1)]
+    # The column is a PostgreSQL integer: a larger number is bad input (422), not a failed insert (500).
+    legal_text_version: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
     legal_text_language: Language
     # The hash of the text the citizen was shown: a text changed since is refused, never silently swapped.
     legal_text_sha256: Sha256Hex
