@@ -123,11 +123,18 @@ async def _cards(
 
 
 async def records_overview(
-    conn: asyncpg.Connection, citizen_id: UUID, *, language: Language, registry: Registry = REGISTRY
+    conn: asyncpg.Connection,
+    citizen_id: UUID,
+    *,
+    language: Language,
+    registry: Registry = REGISTRY,
+    only: Sequence[str] | None = None,
 ) -> RecordsOverview:
-    """A card for every category, in the registry's order, with what the person has in each."""
+    """A card for every category (or `only` those, for a helper), in the registry's order, with what the person
+    has in each."""
+    categories = registry.all() if only is None else [c for c in registry.all() if c.code in only]
     with speaking(language):
-        cards = await _cards(conn, citizen_id, registry.all(), language)
+        cards = await _cards(conn, citizen_id, categories, language)
     return RecordsOverview(
         categories=list(cards.values()), total_records=sum(card.record_count for card in cards.values())
     )

@@ -2,11 +2,13 @@
 
 Records are given as stored (corrected and cancelled ones included, amounts in cents, dates as dates), each
 category with what is said about it (source, legal basis, recipients, retention), plus the flexi counters and
-the person's error reports. Exporting one's own data is not an access by anyone else: nothing is logged.
+the person's error reports. Exporting one's own data is not an access by anyone else: nothing is logged here (a
+helper's export is logged, category by category, by backend.records.helper_reads).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Final
 from uuid import UUID
@@ -84,13 +86,24 @@ class RecordsExport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def records_export(
-    conn: asyncpg.Connection, citizen_id: UUID, *, language: Language, registry: Registry = REGISTRY
+    conn: asyncpg.Connection,
+    citizen_id: UUID,
+    *,
+    language: Language,
+    registry: Registry = REGISTRY,
+    only: Sequence[str] | None = None,
 ) -> RecordsExport:
-    """The person's whole file, texts in their language, values as stored."""
-    categories = registry.all()
-    records = await citizen_queries.select_all_own_records(conn, citizen_id)
-    counters = await citizen_queries.select_flexi_counters(conn, citizen_id)
-    reports = await report_queries.select_own_reports(conn, citizen_id, limit=MAX_EXPORTED_REPORTS)
+    """The person's whole file, texts in their language, values as stored; `only` these categories (for a helper:
+    those a mandate covers), with the flexi counters and error reports that belong to them."""
+    categories = registry.all() if only is None else [c for c in registry.all() if c.code in only]
+    codes = {category.code for category in categories}
+    records = [r for r in await citizen_queries.select_all_own_records(conn, citizen_id) if r.category in codes]
+    counters = await citizen_queries.select_flexi_counters(conn, citizen_id) if "flexi_wages" in codes else []
+    reports = [
+        report
+        for report in await report_queries.select_own_reports(conn, citizen_id, limit=MAX_EXPORTED_REPORTS)
+        if report.category in codes
+    ]
     with speaking(language):
         recipients = await recipients_by_category(conn, categories, language)
         report_views = await describe_reports(conn, citizen_id, reports, language, registry=registry)

@@ -1,7 +1,10 @@
 """Citizen API for what is held about you: the JSON twins of /my-data, the export, and error reports.
 
-Reading your own records is not an access by anyone else, so nothing here writes to the access log. Texts come
-in your own language (your setting), amounts in cents beside their written form, dates as dates.
+Reading your own records is not an access by anyone else, so it writes nothing to the access log. A helper acting
+for someone under a mandate gets the same answers for exactly the categories the mandate covers, each category
+read logged in that person's access log (backend.records.helper_reads); any other category is a 403 naming why,
+logged as a denied access. Texts come in the reader's own language, amounts in cents beside their written form,
+dates as dates.
 """
 
 from __future__ import annotations
@@ -18,33 +21,27 @@ from litestar.params import FromPath, PathParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from backend.access_log.views import BRUSSELS
-from backend.core.auth.actors import SignedIn
 from backend.core.auth.guards import requires_sign_in, signed_in_user
-from backend.core.errors import FieldError, Problem, validation_problem
+from backend.core.errors import FieldError, Problem, problem_responses, validation_problem
 from backend.records import error_report_queries
 from backend.records.citizen import category_page, records_overview
 from backend.records.citizen_export import records_export
 from backend.records.citizen_schemas import CategoryPage, RecordsOverview
 from backend.records.error_report_schemas import ErrorReportCreate, ErrorReportView
 from backend.records.error_reports import describe_reports, own_report, report_error
+from backend.records.helper_reads import (
+    action_refusal,
+    category_refusal,
+    decide_report_error,
+    log_report_filed,
+    read_category,
+    readable_reports,
+    refused_response,
+    shown_categories,
+)
+from backend.records.registry import REGISTRY
 
 MAX_REPORTS_LISTED: Final = 100
-
-
-def own_records_subject(request: Request[Any, Any, Any]) -> SignedIn:
-    """The signed-in person when they act for themself; 403 while they act for someone else.
-
-    Refused for now: which helpers may see whose records is for mandates to decide (being built in parallel);
-    once they exist, a helper's read goes through the mandate check and is written to the person's access log.
-    """
-    user = signed_in_user(request)
-    if user.acting_for_someone:
-        raise Problem(
-            403,
-            "While you act for someone else you cannot see their records here yet. Switch back to yourself first.",
-            kind="records-acting-for-someone",
-        )
-    return user
 
 
 def unknown_category() -> Problem:
@@ -75,39 +72,48 @@ class CitizenRecordsController(Controller):
     tags = ["records"]
     guards = [requires_sign_in]
 
-    @get("")
+    @get("", responses=problem_responses(401, 403))
     async def overview(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
     ) -> RecordsOverview:
         """Every category of data with what it is, its source, who receives it and why (purpose and legal basis),
         how long it is kept (`retention_confirmed` false: to be confirmed), and how many records you have in it."""
-        user = own_records_subject(request)
-        return await records_overview(conn, user.subject_id, language=user.person.language)
+        user = signed_in_user(request)
+        only = await shown_categories(conn, user, channel="api")
+        return await records_overview(conn, user.subject_id, language=user.person.language, only=only)
 
-    @get("/export.json")
+    @get("/export.json", responses=problem_responses(401, 403))
     async def export(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
     ) -> Response[bytes]:
         """Everything held about you as one JSON document: every record as stored (corrections and cancellations
         included), what is said about each category, your flexi counters and your error reports."""
-        user = own_records_subject(request)
-        document = await records_export(conn, user.subject_id, language=user.person.language)
+        user = signed_in_user(request)
+        only = await shown_categories(conn, user, channel="api", active_only=False)
+        document = await records_export(conn, user.subject_id, language=user.person.language, only=only)
         filename = f"vitrine-records-{datetime.now(BRUSSELS).date().isoformat()}.json"
         return Response(
             content=msgspec.json.encode(document), media_type="application/json", headers=download_headers(filename)
         )
 
-    @get("/{category:str}")
+    @get("/{category:str}", responses=problem_responses(400, 401, 403, 404, 422))
     async def category(
         self,
         request: Request[Any, Any, Any],
         conn: NamedDependency[asyncpg.Connection],
         category: Annotated[str, PathParameter(description="A category code, such as `dimona` or `flexi_wages`")],
-    ) -> CategoryPage:
+    ) -> CategoryPage | Response[bytes]:
         """One category in full: its card, and your records in it (Dimona as a timeline, DmfA per quarter, flexi
         wages per month with each year's total against its ceiling and as of when …), each with its latest error
-        report. Only the list of the category asked for is present."""
-        user = own_records_subject(request)
+        report. Only the list of the category asked for is present. Acting for someone, a category their mandate
+        does not cover is a 403 naming why (written in their access log)."""
+        user = signed_in_user(request)
+        if category not in REGISTRY:
+            raise unknown_category()
+        decision = await read_category(conn, user, category, channel="api")
+        if not decision.allowed:
+            # Answered, not raised: raising would roll back the request's transaction and the denied event with it.
+            return refused_response(category_refusal(decision, category))
         found = await category_page(conn, user.subject_id, category, language=user.person.language)
         if found is None:
             raise unknown_category()
@@ -127,35 +133,67 @@ class CitizenErrorReportController(Controller):
     tags = ["records"]
     guards = [requires_sign_in]
 
-    @post("", status_code=HTTP_201_CREATED)
+    @post("", status_code=HTTP_201_CREATED, responses=problem_responses(400, 401, 403, 404, 409, 413, 422))
     async def create(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
-    ) -> ErrorReportView:
+    ) -> ErrorReportView | Response[bytes]:
         """Tell the institution that declared a record what is wrong with it: `{"record_id", "message"}`, the
         message 10 to 2000 characters. The report is a case for that institution. While a report on the same record
-        waits for an answer, another is a 409 naming it; a record that is not yours is a 404."""
-        user = own_records_subject(request)
+        waits for an answer, another is a 409 naming it; a record that is not yours is a 404. Acting for someone,
+        it needs the ACT right of their "Reporting errors" theme and the right to see the record's category: else a
+        403 naming why, written in their access log; the report says who filed it."""
+        user = signed_in_user(request)
         data = read_report_request(await request.body())
-        report = await report_error(conn, citizen_id=user.subject_id, record_id=data.record_id, message=data.message)
+        allowed = await decide_report_error(conn, user, channel="api")
+        if not allowed.allowed:
+            return refused_response(action_refusal(allowed))
+        record = await error_report_queries.select_record_category(conn, user.subject_id, data.record_id)
+        if record is not None and user.acting_for_someone:
+            seen = await read_category(conn, user, record, channel="api", record_refs=[str(data.record_id)])
+            if not seen.allowed:
+                return refused_response(category_refusal(seen, record))
+        report = await report_error(
+            conn,
+            citizen_id=user.subject_id,
+            record_id=data.record_id,
+            message=data.message,
+            filed_by=user.person.person_id if user.acting_for_someone else None,
+        )
+        if user.acting_for_someone:
+            await log_report_filed(
+                conn,
+                user,
+                allowed,
+                report_id=report.report_id,
+                record_id=report.record_id,
+                category=report.category,
+                channel="api",
+            )
         (view,) = await describe_reports(conn, user.subject_id, [report], user.person.language)
         return view
 
-    @get("")
+    @get("", responses=problem_responses(401, 403))
     async def list_reports(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
     ) -> ErrorReportsPage:
-        """Your error reports, newest first, each with its status and the institution's answer."""
-        user = own_records_subject(request)
+        """Your error reports, newest first, each with its status and the institution's answer (acting for
+        someone: those in the categories their mandate lets you see)."""
+        user = signed_in_user(request)
         reports = await error_report_queries.select_own_reports(conn, user.subject_id, limit=MAX_REPORTS_LISTED)
+        reports = await readable_reports(conn, user, reports, channel="api")
         return ErrorReportsPage(items=await describe_reports(conn, user.subject_id, reports, user.person.language))
 
-    @get("/{report_id:uuid}")
+    @get("/{report_id:uuid}", responses=problem_responses(400, 401, 403, 404, 422))
     async def get_report(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], report_id: FromPath[UUID]
-    ) -> ErrorReportView:
-        """One of your error reports; another person's is a 404."""
-        user = own_records_subject(request)
+    ) -> ErrorReportView | Response[bytes]:
+        """One of your error reports; another person's is a 404. Acting for someone, a report in a category their
+        mandate does not cover is a 403 naming why (written in their access log)."""
+        user = signed_in_user(request)
         report = await own_report(conn, user.subject_id, report_id)
+        decision = await read_category(conn, user, report.category, channel="api", record_refs=[str(report.record_id)])
+        if not decision.allowed:
+            return refused_response(category_refusal(decision, report.category))
         (view,) = await describe_reports(conn, user.subject_id, [report], user.person.language)
         return view
 
@@ -169,7 +207,6 @@ __all__ = [
     "CitizenRecordsController",
     "ErrorReportsPage",
     "download_headers",
-    "own_records_subject",
     "read_report_request",
     "unknown_category",
 ]

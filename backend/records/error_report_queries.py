@@ -43,8 +43,10 @@ async def insert_report(
     category: str,
     source_institution: UUID,
     message: str,
+    filed_by: UUID | None = None,
 ) -> ErrorReport:
-    """Open a report and write its first step ("opened" by the citizen, with the message) in one statement."""
+    """Open a report and write its first step in one statement: "opened", with the message, by the citizen or by
+    the helper who filed it for them (`filed_by`)."""
     row = await conn.fetchrow(
         """
         WITH opened AS (
@@ -56,7 +58,8 @@ async def insert_report(
             INSERT INTO record_error_report_events (
                 citizen_id, report_id, step, kind, status_entered, actor_person_id, body, at
             )
-            SELECT citizen_id, report_id, 1, 'opened', 'open', citizen_id, message, created_at FROM opened
+            SELECT citizen_id, report_id, 1, 'opened', 'open', COALESCE($6::uuid, citizen_id), message, created_at
+            FROM opened
         )
         SELECT * FROM opened
         """,
@@ -65,6 +68,7 @@ async def insert_report(
         category,
         source_institution,
         message,
+        filed_by,
     )
     report = _report(row)
     assert report is not None
@@ -79,6 +83,14 @@ async def select_own_report(conn: asyncpg.Connection, citizen_id: UUID, report_i
         report_id,
     )
     return _report(row)
+
+
+async def select_record_category(conn: asyncpg.Connection, citizen_id: UUID, record_id: UUID) -> str | None:
+    """The category of one of the citizen's records (None when it is not theirs)."""
+    value: str | None = await conn.fetchval(
+        "SELECT category FROM records WHERE citizen_id = $1 AND record_id = $2", citizen_id, record_id
+    )
+    return value
 
 
 async def lock_report(conn: asyncpg.Connection, citizen_id: UUID, report_id: UUID) -> ErrorReport | None:

@@ -91,6 +91,8 @@ class ErrorReportView(msgspec.Struct, frozen=True, kw_only=True):
     answered_on: str | None
     url: str
     record_url: str
+    # Who filed it when not the person themself: a helper or an organisation's agent under a mandate.
+    filed_by: str | None = None
 
 
 __all__ = [

@@ -3,7 +3,8 @@
 A report is a case for the record's producer: open until the institution answers, then answered, then closed.
 Every step is written in the report's append-only history in the same statement as the status change. One
 report per record may wait for an answer at a time. Reporting is the person's own act about their own data, so
-nothing here writes to the access log. Services never commit.
+nothing here writes to the access log; a report a helper files for the person under a mandate is logged by the
+caller (backend.records.helper_reads), and the person sees on the report who filed it. Services never commit.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from typing import Final
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from backend.access_log.views import speaking
 from backend.core.errors import FieldError, Problem, validation_problem
 from backend.core.i18n import N_, Language, _, gettext
-from backend.records import citizen_queries
+from backend.core.identity.queries import select_person
+from backend.core.identity.schemas import Person
+from backend.records import citizen_queries, helper_read_queries
 from backend.records import error_report_queries as queries
 from backend.records.citizen_describing import Describing, category_path, known_employers
 from backend.records.citizen_format import moment_day
@@ -57,6 +61,11 @@ def report_path(report_id: UUID) -> str:
     return f"{REPORTS_PATH}/{report_id}"
 
 
+def filing_ref(report_id: UUID) -> str:
+    """How the person's access log names a report that a helper filed for them (the event's case reference)."""
+    return f"error-report:{report_id}"
+
+
 def message_error(value: str) -> str | None:
     """Why a report's message cannot be sent (in the reader's language), or None when it can."""
     text = value.strip()
@@ -71,8 +80,11 @@ def message_error(value: str) -> str | None:
     return None
 
 
-async def report_error(conn: asyncpg.Connection, *, citizen_id: UUID, record_id: UUID, message: str) -> ErrorReport:
-    """Open a report on one of the person's records for the institution that declared it.
+async def report_error(
+    conn: asyncpg.Connection, *, citizen_id: UUID, record_id: UUID, message: str, filed_by: UUID | None = None
+) -> ErrorReport:
+    """Open a report on one of the person's records for the institution that declared it (`filed_by`: the helper
+    who files it for them, once their right to do so was decided).
 
     404 when the record is not theirs, 422 naming `message` when it is empty, shorter than 10 or longer than 2000
     characters (after trimming), 409 while another report on the record waits for an answer.
@@ -97,6 +109,7 @@ async def report_error(conn: asyncpg.Connection, *, citizen_id: UUID, record_id:
                 category=record.category,
                 source_institution=record.producer_org_id,
                 message=message.strip(),
+                filed_by=filed_by,
             )
     except asyncpg.UniqueViolationError:
         waiting = await queries.select_open_report(conn, citizen_id, record_id)
@@ -182,7 +195,46 @@ async def describe_reports(
         summaries = {
             record.record_id: describe_record(record, context, registry=registry).summary for record in records
         }
-        return _report_views(reports, summaries, await _institution_names(conn, reports, language), language, registry)
+        views = _report_views(reports, summaries, await _institution_names(conn, reports, language), language, registry)
+        filers = await _filers(conn, citizen_id, reports, language)
+    return [msgspec.structs.replace(view, filed_by=filers.get(view.report_id)) for view in views]
+
+
+async def _filers(
+    conn: asyncpg.Connection, citizen_id: UUID, reports: Sequence[ErrorReport], language: str
+) -> dict[UUID, str]:
+    """Who filed each report that a helper filed for the person, as their access log recorded it."""
+    refs = {filing_ref(report.report_id): report.report_id for report in reports}
+    filings = await helper_read_queries.select_report_filings(conn, citizen_id, list(refs))
+    organisations = {
+        organisation.org_id: organisation
+        for organisation in await citizen_queries.select_organisations_by_id(
+            conn, sorted({filing.actor_org_id for filing in filings if filing.actor_org_id is not None})
+        )
+    }
+    found = {}
+    for filing in filings:
+        organisation = None if filing.actor_org_id is None else organisations.get(filing.actor_org_id)
+        if filing.actor_kind == "agent" and organisation is not None:
+            label = _("%(organisation)s (agent %(agent)s), under your mandate") % {
+                "organisation": organisation.name(language),
+                "agent": filing.actor_ref or "?",
+            }
+        else:
+            person = None if filing.actor_ref is None else await _person(conn, filing.actor_ref)
+            label = _("%(name)s, under your mandate") % {
+                "name": _("a helper") if person is None else person.display_name
+            }
+        found[refs[filing.report_ref]] = label
+    return found
+
+
+async def _person(conn: asyncpg.Connection, ref: str) -> Person | None:
+    try:
+        person_id = UUID(ref)
+    except ValueError:
+        return None
+    return await select_person(conn, person_id)
 
 
 async def _institution_names(
@@ -238,6 +290,7 @@ __all__ = [
     "badges_by_record",
     "close_report",
     "describe_reports",
+    "filing_ref",
     "message_error",
     "own_report",
     "report_error",
