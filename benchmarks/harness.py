@@ -364,7 +364,8 @@ def encode_request(request: LoadRequest, host: str, port: int) -> bytes:
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + request.body
 
 
-async def _read_response(reader: asyncio.StreamReader) -> ResponseHead:
+async def read_response(reader: asyncio.StreamReader) -> ResponseHead:
+    """Read one response off a keep-alive connection (its body is read and dropped); its head."""
     head = parse_response_head(await reader.readuntil(b"\r\n\r\n"))
     if head.chunked:
         while True:
@@ -430,7 +431,7 @@ class PythonClient:
                 tally.issued += 1
                 writer.write(raw)
                 try:
-                    head = await _read_response(reader)
+                    head = await read_response(reader)
                 except (asyncio.IncompleteReadError, ConnectionError, BenchmarkError, ValueError):
                     tally.errors += started >= measure_from
                     writer.close()

@@ -1,0 +1,399 @@
+"""Soak: Vitrine's web process and worker under a steady share of their measured capacity, for ten minutes.
+
+First the capacity of the web process is measured on a mix of the pages a signed-in citizen uses (closed loop,
+32 connections, the same Python client as below). Then requests are sent **open loop** at a fixed rate, 70 % of
+that capacity by default: request *i* is due at `start + i / rate` whatever happened before, and its latency
+counts from when it was due, so a stall shows up as latency instead of silently lowering the load. Every few
+seconds the resident memory of the web process and of the worker is sampled.
+
+Passes when no request failed and memory is flat: the resident size at the end is within 10 % (or 10 MiB) of
+where it stood after the first minute, when caches and pools have filled. Bounded in time and in count, loopback
+only; everything it starts is stopped and its database dropped.
+
+    python -m benchmarks.soak                      # 10 minutes at 70 %
+    python -m benchmarks.soak --minutes 1 --fraction 0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+from backend.access_log.bulk import NewAccess, record_accesses
+from backend.access_log.schemas import Accessor
+from backend.core.auth import sessions
+from backend.core.db import connect
+from benchmarks.cases import BROWSER_HEADERS
+from benchmarks.harness import (
+    BenchmarkError,
+    LoadRequest,
+    encode_request,
+    median,
+    percentile,
+    read_response,
+)
+from benchmarks.http_pages import _signed_in_person
+from benchmarks.servers import HOST, ROOT, Server, create_database, drop_database, fetch, free_port, server_env
+
+RESULTS = ROOT / "benchmarks" / "results" / "soak.json"
+DOCUMENT = ROOT / "docs" / "performance.md"
+START, END = "<!-- soak:start (written by `make bench`) -->", "<!-- soak:end -->"
+OWN_EVENTS = 200
+MAX_REQUESTS = 5_000_000
+PATHS = ("/healthz", "/", "/my", "/api/v1/me/access-events", "/access-log", "/api/v1/me/records", "/my-data")
+
+
+@dataclass(frozen=True)
+class Options:
+    """How long and how hard."""
+
+    minutes: float
+    fraction: float
+    capacity_seconds: int
+    connections: int
+    sample_seconds: float
+
+
+@dataclass
+class Sample:
+    """Memory of both processes at one moment (MiB) and the requests answered so far."""
+
+    at_s: float
+    web_rss_mib: float
+    worker_rss_mib: float
+    answered: int
+
+
+@dataclass
+class SoakTally:
+    """What the open-loop run saw."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    unexpected: dict[str, int] = field(default_factory=dict)
+    samples: list[Sample] = field(default_factory=list)
+
+
+def _rss_mib(pid: int, key: str = "VmRSS:") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+    raise BenchmarkError(f"no {key} for process {pid}")
+
+
+async def _prepare(database_url: str) -> Mapping[str, str]:
+    """A citizen with a session and a log of OWN_EVENTS events."""
+    conn = await connect(database_url)
+    try:
+        async with conn.transaction():
+            params = await _signed_in_person(conn, "")
+            start = datetime(2026, 1, 5, 8, tzinfo=UTC)
+            accesses = [
+                NewAccess(
+                    citizen_id=UUID(params["person_id"]),
+                    accessor=Accessor(kind="institution", client_id="onem-demo"),
+                    action="read",
+                    channel="api",
+                    categories=(("dimona", "dmfa", "drs")[index % 3],),
+                    purpose_code="unemployment_benefit",
+                    occurred_at=start + timedelta(hours=index),
+                )
+                for index in range(OWN_EVENTS)
+            ]
+            await record_accesses(conn, accesses)
+    finally:
+        await conn.close()
+    return params
+
+
+def _requests(port: int, params: Mapping[str, str], secret_key: str) -> list[LoadRequest]:
+    """The mix, each checked once like a browser would (cookies it sets are sent back from then on)."""
+    token = sessions.issue_token(secret_key, session_id=UUID(params["session_id"]), person_id=UUID(params["person_id"]))
+    cookies = {sessions.cookie_name(secure=False): token}
+    first = fetch(port, "/", headers=BROWSER_HEADERS)
+    cookies.update(first.set_cookies())
+    cookie_header = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    headers = {**BROWSER_HEADERS, "Cookie": cookie_header}
+    mix: list[LoadRequest] = []
+    for path in PATHS:
+        answer = fetch(port, path, headers=headers)
+        if answer.status != 200:
+            raise BenchmarkError(f"{path} answered {answer.status} before the soak: {answer.body[:300]!r}")
+        mix.append(LoadRequest(path=path, headers=tuple(headers.items())))
+    return mix
+
+
+class _Connection:
+    """One keep-alive connection of the pool."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+
+async def _open(port: int) -> _Connection:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    return _Connection(reader, writer)
+
+
+async def _send(connection: _Connection, raw: bytes) -> int:
+    connection.writer.write(raw)
+    head = await read_response(connection.reader)
+    if not head.keep_alive:
+        raise ConnectionError("the server closed the connection")
+    return head.status
+
+
+async def _closed_loop(port: int, raws: Sequence[bytes], connections: int, seconds: int) -> float:
+    """Requests per second the server answers with every connection busy (the capacity)."""
+    answered = 0
+    deadline = time.monotonic() + seconds
+
+    async def one(offset: int) -> None:
+        nonlocal answered
+        connection = await _open(port)
+        index = offset
+        try:
+            while time.monotonic() < deadline:
+                await _send(connection, raws[index % len(raws)])
+                answered += 1
+                index += 1
+        finally:
+            connection.writer.close()
+
+    started = time.monotonic()
+    await asyncio.gather(*(one(offset) for offset in range(connections)))
+    return answered / (time.monotonic() - started)
+
+
+async def _open_loop(
+    port: int, raws: Sequence[bytes], rate: float, options: Options, pids: tuple[int, int], tally: SoakTally
+) -> None:
+    """Requests due at a fixed rate for the whole duration; memory sampled alongside."""
+    duration = options.minutes * 60
+    pool: asyncio.Queue[_Connection] = asyncio.Queue()
+    for _ in range(options.connections):
+        pool.put_nowait(await _open(port))
+    started = time.monotonic()
+    answered = 0
+
+    async def one(index: int, due: float) -> None:
+        nonlocal answered
+        connection = await pool.get()
+        try:
+            status = await _send(connection, raws[index % len(raws)])
+        except (ConnectionError, asyncio.IncompleteReadError, BenchmarkError, ValueError):
+            tally.errors += 1
+            connection.writer.close()
+            pool.put_nowait(await _open(port))
+            return
+        tally.latencies_ms.append((time.monotonic() - due) * 1000)
+        answered += 1
+        if status != 200:
+            tally.unexpected[str(status)] = tally.unexpected.get(str(status), 0) + 1
+        pool.put_nowait(connection)
+
+    async def sampler() -> None:
+        while time.monotonic() - started < duration:
+            tally.samples.append(
+                Sample(round(time.monotonic() - started, 1), _rss_mib(pids[0]), _rss_mib(pids[1]), answered)
+            )
+            await asyncio.sleep(options.sample_seconds)
+
+    sampling = asyncio.create_task(sampler())
+    in_flight: set[asyncio.Task[None]] = set()
+    index = 0
+    while index < MAX_REQUESTS:
+        due = started + index / rate
+        if due - started >= duration:
+            break
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(index, due))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+        index += 1
+    await asyncio.gather(*in_flight)
+    await sampling
+    while not pool.empty():
+        pool.get_nowait().writer.close()
+
+
+def _flat(values: Sequence[float], settled_after: int) -> tuple[float, float, bool]:
+    """(settled, end, flat): medians of the first-minute-after-warm-up window and of the last window."""
+    settled = median(values[settled_after : settled_after * 2] or values[:1])
+    end = median(values[-settled_after:] or values[-1:])
+    return settled, end, end - settled <= max(10.0, settled * 0.10)
+
+
+def summarise(
+    options: Options, capacity: float, rate: float, tally: SoakTally, peaks: tuple[float, float]
+) -> dict[str, object]:
+    """The figures for the report and the JSON file."""
+    per_minute = max(1, int(60 / options.sample_seconds))
+    web = [sample.web_rss_mib for sample in tally.samples]
+    worker = [sample.worker_rss_mib for sample in tally.samples]
+    web_settled, web_end, web_flat = _flat(web, per_minute)
+    worker_settled, worker_end, worker_flat = _flat(worker, per_minute)
+    latencies = sorted(tally.latencies_ms)
+    failed = tally.errors + sum(tally.unexpected.values())
+    return {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "minutes": options.minutes,
+        "fraction": options.fraction,
+        "capacity_rps": round(capacity, 1),
+        "target_rps": round(rate, 1),
+        "achieved_rps": round(len(latencies) / (options.minutes * 60), 1),
+        "requests": len(latencies),
+        "errors": tally.errors,
+        "unexpected_statuses": tally.unexpected,
+        "latency_ms": {
+            "p50": round(percentile(latencies, 50), 1) if latencies else None,
+            "p99": round(percentile(latencies, 99), 1) if latencies else None,
+        },
+        "web_rss_mib": {"settled": round(web_settled, 1), "end": round(web_end, 1), "peak": round(peaks[0], 1)},
+        "worker_rss_mib": {
+            "settled": round(worker_settled, 1),
+            "end": round(worker_end, 1),
+            "peak": round(peaks[1], 1),
+        },
+        "memory_flat": web_flat and worker_flat,
+        "passed": failed == 0 and web_flat and worker_flat,
+        "samples": [asdict(sample) for sample in tally.samples],
+        "paths": list(PATHS),
+    }
+
+
+def render(figures: Mapping[str, object]) -> str:
+    """The section of docs/performance.md."""
+    web = figures["web_rss_mib"]
+    worker = figures["worker_rss_mib"]
+    latency = figures["latency_ms"]
+    assert isinstance(web, dict)
+    assert isinstance(worker, dict)
+    assert isinstance(latency, dict)
+    verdict = "passed" if figures["passed"] else "NOT passed"
+    return "\n".join(
+        [
+            START,
+            f"Measured {figures['measured_at']} on {figures['cpus']} CPUs: {figures['minutes']} minutes open loop at "
+            f"{int(float(str(figures['fraction'])) * 100)} % of the measured capacity ({figures['capacity_rps']} req/s "
+            f"on the mix {', '.join(f'`{p}`' for p in PATHS)}), target {figures['target_rps']} req/s, "
+            f"achieved {figures['achieved_rps']} req/s, {figures['requests']:,} requests.",
+            "",
+            "| | Settled (after 1 min) | End | Peak (VmHWM) | Goal |",
+            "| --- | --: | --: | --: | --- |",
+            f"| Web process RSS, MiB | {web['settled']} | {web['end']} | {web['peak']} | under 150, flat |",
+            f"| Worker RSS, MiB | {worker['settled']} | {worker['end']} | {worker['peak']} | under 150, flat |",
+            "",
+            f"Errors: {figures['errors']}; unexpected statuses: {figures['unexpected_statuses'] or 'none'}; latency "
+            f"from when each request was due: p50 {latency['p50']} ms, p99 {latency['p99']} ms. Soak {verdict}.",
+            END,
+        ]
+    )
+
+
+def update_document(figures: Mapping[str, object]) -> None:
+    """Replace (or append) the soak section of docs/performance.md."""
+    text = DOCUMENT.read_text(encoding="utf-8")
+    section = render(figures)
+    if START in text and END in text:
+        before, _, rest = text.partition(START)
+        _, _, after = rest.partition(END)
+        text = before + section + after
+    else:
+        text = text.rstrip("\n") + "\n\n## Soak and memory\n\n" + section + "\n"
+    DOCUMENT.write_text(text, encoding="utf-8")
+
+
+def _worker(env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "worker"],
+        env=dict(env),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def soak(options: Options) -> dict[str, object]:
+    """Start everything, measure capacity, soak, stop everything; the figures."""
+    server_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if not server_url or not redis_url:
+        raise BenchmarkError("DATABASE_URL and REDIS_URL must be set (make bench sets them)")
+    name = f"vitrine_soak_{os.getpid()}"
+    database_url = asyncio.run(create_database(server_url, name))
+    try:
+        params = asyncio.run(_prepare(database_url))
+        secret_key = secrets.token_urlsafe(48)
+        port = free_port()
+        env = server_env(
+            {
+                "DATABASE_URL": database_url,
+                "REDIS_URL": redis_url,
+                "VITRINE_ENV": "test",
+                "SECRET_KEY": secret_key,
+                "VITRINE_PORT": str(port),
+                "LOG_LEVEL": "WARNING",
+            }
+        )
+        worker = _worker(env)
+        try:
+            with Server("vitrine", [sys.executable, "-m", "backend.cli", "web"], env, port, "/readyz") as web:
+                mix = _requests(port, params, secret_key)
+                raws = [encode_request(request, HOST, port) for request in mix]
+                capacity = asyncio.run(_closed_loop(port, raws, options.connections, options.capacity_seconds))
+                rate = capacity * options.fraction
+                tally = SoakTally()
+                asyncio.run(_open_loop(port, raws, rate, options, (web.pid, worker.pid), tally))
+                peaks = (_rss_mib(web.pid, "VmHWM:"), _rss_mib(worker.pid, "VmHWM:"))
+                if worker.poll() is not None:
+                    raise BenchmarkError("the worker stopped during the soak")
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+    finally:
+        asyncio.run(drop_database(server_url, name))
+    return summarise(options, capacity, rate, tally, peaks)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the soak, write benchmarks/results/soak.json and the docs section; exit 1 if it did not pass."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--fraction", type=float, default=0.7, help="share of the measured capacity (0-1)")
+    parser.add_argument("--capacity-seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--sample-seconds", type=float, default=5.0)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave the report files alone")
+    args = parser.parse_args(argv)
+    if not 0 < args.fraction <= 1 or args.minutes <= 0 or args.minutes > 60:
+        parser.error("--fraction must be in (0, 1] and --minutes in (0, 60]")
+    options = Options(args.minutes, args.fraction, args.capacity_seconds, args.connections, args.sample_seconds)
+    figures = soak(options)
+    summary = {key: value for key, value in figures.items() if key != "samples"}
+    print(json.dumps(summary, indent=2))
+    if not args.no_write:
+        RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        update_document(figures)
+    return 0 if figures["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The soak's verdict: no failed request and flat memory; its report section."""
+
+from __future__ import annotations
+
+from benchmarks.soak import END, START, Options, Sample, SoakTally, render, summarise
+
+OPTIONS = Options(minutes=4, fraction=0.7, capacity_seconds=5, connections=32, sample_seconds=30)
+# Two samples a minute over four minutes: the first minute is warm-up, the second is where memory settles.
+FLAT_WEB = [80.0, 85.0, 90.0, 90.0, 91.0, 91.0, 92.0, 92.0]
+FLAT_WORKER = [60.0, 61.0, 61.0, 61.0, 61.0, 62.0, 62.0, 62.0]
+
+
+def _tally(web: list[float], worker: list[float], *, errors: int = 0) -> SoakTally:
+    samples = [
+        Sample(at_s=30.0 * i, web_rss_mib=w, worker_rss_mib=k, answered=100 * i)
+        for i, (w, k) in enumerate(zip(web, worker, strict=True))
+    ]
+    return SoakTally(latencies_ms=[float(n) for n in range(1, 101)], errors=errors, samples=samples)
+
+
+def test_flat_memory_and_no_error_pass() -> None:
+    figures = summarise(OPTIONS, 100.0, 70.0, _tally(FLAT_WEB, FLAT_WORKER), (95.0, 63.0))
+    assert figures["passed"] is True
+    assert figures["latency_ms"] == {"p50": 50.0, "p99": 99.0}
+    assert figures["web_rss_mib"] == {"settled": 90.0, "end": 92.0, "peak": 95.0}
+
+
+def test_growing_memory_fails() -> None:
+    figures = summarise(OPTIONS, 100.0, 70.0, _tally([80, 85, 90, 90, 110, 130, 150, 160], FLAT_WORKER), (150.0, 63.0))
+    assert figures["memory_flat"] is False
+    assert figures["passed"] is False
+
+
+def test_an_error_fails_even_with_flat_memory() -> None:
+    figures = summarise(OPTIONS, 100.0, 70.0, _tally(FLAT_WEB, FLAT_WORKER, errors=1), (95.0, 63.0))
+    assert figures["passed"] is False
+
+
+def test_the_section_names_the_goal_and_the_verdict() -> None:
+    figures = summarise(OPTIONS, 100.0, 70.0, _tally(FLAT_WEB, FLAT_WORKER), (95.0, 63.0))
+    section = render(figures)
+    assert section.startswith(START)
+    assert section.endswith(END)
+    assert "| Web process RSS, MiB | 90.0 | 92.0 | 95.0 | under 150, flat |" in section
+    assert "Soak passed." in section
