@@ -40,17 +40,29 @@ from consent.receipt_routes import MANDATE_RECEIPT_ROUTES
 from consent.routes import ROUTES as MANDATE_ROUTES
 from frontend.assets import serve_static
 from frontend.pages import access_log as access_log_pages
-from frontend.pages import access_log_contest, organisation_clients, review, staff_notifications
+from frontend.pages import (
+    access_log_contest,
+    desk_help,
+    desk_mandates,
+    desk_review,
+    desk_session,
+    organisation_clients,
+    review,
+    staff_notifications,
+)
+from frontend.pages import desk as desk_pages
 from frontend.pages import helpers as helpers_pages
 from frontend.pages import helping as helping_pages
 from frontend.pages import inbox as inbox_pages
 from frontend.pages import my_data as my_data_pages
+from frontend.pages import push_devices as push_device_pages
 from frontend.pages.account import my_overview, switch_acting_context
 from frontend.pages.dev_sign_in import dev_sign_in, dev_sign_in_page
 from frontend.pages.general import accessibility_statement, choose_language, home
 from frontend.pages.sign_in import oidc_callback, oidc_start, sign_in_page, sign_out
 from frontend.rendering import render_error_page, template_config
 from notifications.flexi import evaluate_flexi_after_ingest
+from notifications.push_routes import ROUTES as PUSH_ROUTES
 from notifications.routes import ROUTES as NOTIFICATION_ROUTES
 
 on_records_accepted(evaluate_flexi_after_ingest)
@@ -156,6 +168,8 @@ def create_app(
         *review.ROUTES,
         *MANDATE_ROUTES,
         *NOTIFICATION_ROUTES,
+        *PUSH_ROUTES,
+        *push_device_pages.ROUTES,
         *inbox_pages.ROUTES,
         *staff_notifications.ROUTES,
         *CITIZEN_RECORD_ROUTES,
@@ -163,6 +177,11 @@ def create_app(
         *helpers_pages.ROUTES,
         *helping_pages.ROUTES,
         *organisation_clients.ROUTES,
+        *desk_pages.ROUTES,
+        *desk_session.ROUTES,
+        *desk_mandates.ROUTES,
+        *desk_review.ROUTES,
+        *desk_help.ROUTES,
         *MANDATE_RECEIPT_ROUTES,
         sign_in_page,
         oidc_start,
@@ -179,7 +198,8 @@ def create_app(
         route_handlers=route_handlers,
         dependencies={"conn": Provide(provide_connection)},
         lifespan=[lifespan],
-        middleware=[prometheus.middleware, SessionMiddleware(), TransactionMiddleware()],
+        # TransactionMiddleware wraps SessionMiddleware: the session read borrows the request's connection.
+        middleware=[prometheus.middleware, TransactionMiddleware(), SessionMiddleware()],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="vitrine_csrf",

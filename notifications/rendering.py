@@ -97,12 +97,45 @@ def _contest(template: NoticeTemplate, payload: Mapping[str, Any], language: Lan
     return "default", {"contest_id": str(UUID(str(payload["contest_id"])))}
 
 
+def _clock(moment: datetime, language: Language) -> str:
+    """A Brussels time of day on the 24-hour clock, as the language writes it ("14:05")."""
+    return format_skeleton("Hm", moment.astimezone(BRUSSELS), locale=LOCALES[language])
+
+
+def _desk_session(
+    template: NoticeTemplate, payload: Mapping[str, Any], language: Language
+) -> tuple[str, dict[str, str]]:
+    opened = datetime.fromisoformat(str(payload["opened_at"]))
+    return "default", {
+        "office": str(payload["office"]),
+        "reason": str(payload["reason"]),
+        "agent_ref": str(payload["agent_ref"]),
+        "opened_on": long_date(_brussels_day(str(payload["opened_at"])), language),
+        "opened_time": _clock(opened, language),
+    }
+
+
+def _desk_code(template: NoticeTemplate, payload: Mapping[str, Any], language: Language) -> tuple[str, dict[str, str]]:
+    code = str(payload["code"])
+    if len(code) != 6 or not code.isdigit():
+        raise RenderError("a desk code has six digits")
+    expires = datetime.fromisoformat(str(payload["expires_at"]))
+    return "default", {
+        "office": str(payload["office"]),
+        "code": f"{code[:3]} {code[3:]}",
+        "expires_on": long_date(_brussels_day(str(payload["expires_at"])), language),
+        "expires_time": _clock(expires, language),
+    }
+
+
 _VALUES: Final[dict[str, Callable[[NoticeTemplate, Mapping[str, Any], Language], tuple[str, dict[str, str]]]]] = {
     "flexi_ceiling": _flexi,
     "flexi_pension_limit": _flexi,
     "mandate_expiring": _mandate,
     "access_alert": _access_alert,
     "contest_answered": _contest,
+    "desk_session_opened": _desk_session,
+    "desk_mandate_code": _desk_code,
 }
 
 
@@ -183,6 +216,17 @@ SAMPLES: Final[dict[str, dict[str, dict[str, Any]]]] = {
     },
     "access_alert": {"default": {"seq": 12, "flag": "first_institution", "occurred_at": "2026-11-20T14:05:00+00:00"}},
     "contest_answered": {"default": {"contest_id": "00000000-0000-4000-8000-000000000002"}},
+    "desk_session_opened": {
+        "default": {
+            "office": "Brussels help desk",
+            "reason": "Help to read the flexi counter",
+            "agent_ref": "STA-0123456789",
+            "opened_at": "2026-11-20T09:15:00+00:00",
+        }
+    },
+    "desk_mandate_code": {
+        "default": {"office": "Brussels help desk", "code": "482913", "expires_at": "2026-11-20T09:45:00+00:00"}
+    },
 }
 
 

@@ -455,6 +455,96 @@ CONTEST_ANSWERED_V1 = NoticeTemplate(
     },
 )
 
+DESK_SESSION_OPENED_V1 = NoticeTemplate(
+    kind="desk_session_opened",
+    version=1,
+    action_path="/desk-help",
+    variants={
+        "default": Variant(
+            critical=False,
+            texts={
+                "nl": NoticeTexts(
+                    subject="Een medewerker aan een loket heeft uw dossier geopend",
+                    body="Op {opened_on} om {opened_time} heeft een medewerker van {office} (referentie {agent_ref}) "
+                    "uw dossier geopend om u te helpen. Opgegeven reden: {reason}. Alles wat de medewerker in deze "
+                    "sessie doet, staat op uw pagina 'Hulp aan een loket' en in uw toegangslogboek. Was u niet aan "
+                    "een loket, meld het dan meteen vanuit uw toegangslogboek.",
+                    action="Bekijken wat er gebeurde",
+                ),
+                "fr": NoticeTexts(
+                    subject="Un agent d'un guichet a ouvert votre dossier",
+                    body="Le {opened_on} à {opened_time}, un agent de {office} (référence {agent_ref}) a ouvert votre "
+                    "dossier pour vous aider. Motif indiqué : {reason}. Tout ce que l'agent fait pendant cette session "
+                    "figure sur votre page « Aide à un guichet » et dans votre journal des accès. Si vous n'étiez pas "
+                    "à un guichet, signalez-le immédiatement depuis votre journal des accès.",
+                    action="Voir ce qui s'est passé",
+                ),
+                "de": NoticeTexts(
+                    subject="Ein Mitarbeiter an einem Schalter hat Ihre Akte geöffnet",
+                    body="Am {opened_on} um {opened_time} hat ein Mitarbeiter von {office} (Referenz {agent_ref}) Ihre "
+                    "Akte geöffnet, um Ihnen zu helfen. Angegebener Grund: {reason}. Alles, was der Mitarbeiter in "
+                    "dieser Sitzung tut, steht auf Ihrer Seite „Hilfe an einem Schalter“ und in Ihrem "
+                    "Zugriffsprotokoll. Wenn Sie nicht an einem Schalter waren, melden Sie es sofort über Ihr "
+                    "Zugriffsprotokoll.",
+                    action="Ansehen, was geschah",
+                ),
+                "en": NoticeTexts(
+                    subject="An agent at a help desk opened your file",
+                    body="On {opened_on} at {opened_time}, an agent at {office} (reference {agent_ref}) opened your "
+                    "file to help you. Reason given: {reason}. Everything the agent does in this session is listed on "
+                    "your 'Help at a desk' page and in your access log. If you were not at a desk, tell us at once "
+                    "from your access log.",
+                    action="See what happened",
+                ),
+            },
+        ),
+    },
+)
+
+DESK_MANDATE_CODE_V1 = NoticeTemplate(
+    kind="desk_mandate_code",
+    version=1,
+    action_path="/desk-help/confirm",
+    variants={
+        "default": Variant(
+            critical=False,
+            texts={
+                "nl": NoticeTexts(
+                    subject="Uw code om een volmacht te bevestigen die aan een loket werd voorbereid",
+                    body="Een medewerker van {office} heeft samen met u een volmacht voorbereid. Die wordt pas "
+                    "gegeven als u ze zelf bevestigt. Uw code is {code}. Vul ze in op de pagina 'Een volmacht "
+                    "bevestigen' vóór {expires_time} op {expires_on}. Hebt u hier niet om gevraagd, doe dan niets: "
+                    "de volmacht wordt niet gegeven.",
+                    action="De volmacht bevestigen",
+                ),
+                "fr": NoticeTexts(
+                    subject="Votre code pour confirmer un mandat préparé à un guichet",
+                    body="Un agent de {office} a préparé un mandat avec vous. Il n'est donné que si vous le confirmez "
+                    "vous-même. Votre code est {code}. Saisissez-le sur la page « Confirmer un mandat » avant "
+                    "{expires_time} le {expires_on}. Si vous n'avez rien demandé, ne faites rien : le mandat ne sera "
+                    "pas donné.",
+                    action="Confirmer le mandat",
+                ),
+                "de": NoticeTexts(
+                    subject="Ihr Code zur Bestätigung einer an einem Schalter vorbereiteten Vollmacht",
+                    body="Ein Mitarbeiter von {office} hat mit Ihnen eine Vollmacht vorbereitet. Sie wird nur erteilt, "
+                    "wenn Sie sie selbst bestätigen. Ihr Code lautet {code}. Geben Sie ihn vor {expires_time} Uhr am "
+                    "{expires_on} auf der Seite „Eine Vollmacht bestätigen“ ein. Wenn Sie nichts beantragt haben, tun "
+                    "Sie nichts: Die Vollmacht wird nicht erteilt.",
+                    action="Die Vollmacht bestätigen",
+                ),
+                "en": NoticeTexts(
+                    subject="Your code to confirm a mandate prepared at a desk",
+                    body="An agent at {office} prepared a mandate with you. It is given only if you confirm it "
+                    "yourself. Your code is {code}. Enter it on the page 'Confirm a mandate' before {expires_time} on "
+                    "{expires_on}. If you did not ask for this, do nothing: the mandate will not be given.",
+                    action="Confirm the mandate",
+                ),
+            },
+        ),
+    },
+)
+
 EMAIL_V1 = EmailTemplate(
     version=1,
     texts={
@@ -508,6 +598,8 @@ HISTORY: Final[dict[str, tuple[NoticeTemplate, ...]]] = {
     "mandate_expiring": (MANDATE_EXPIRING_V1,),
     "access_alert": (ACCESS_ALERT_V1,),
     "contest_answered": (CONTEST_ANSWERED_V1,),
+    "desk_session_opened": (DESK_SESSION_OPENED_V1,),
+    "desk_mandate_code": (DESK_MANDATE_CODE_V1,),
 }
 EMAIL_HISTORY: Final[tuple[EmailTemplate, ...]] = (EMAIL_V1,)
 

@@ -19,6 +19,7 @@ LAYERS = [
     "consent",
     "backend.records",
     "notifications",
+    "backend.desk",
     "frontend",
 ]
 COMPOSITION_ROOTS = {"backend.app", "backend.worker", "backend.cli"}
