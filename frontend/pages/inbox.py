@@ -20,6 +20,7 @@ from backend.access_log.written_time import brussels_datetime
 from backend.core.auth.guards import requires_sign_in, signed_in_user
 from backend.core.errors import Problem
 from backend.core.i18n import _, current_language
+from frontend.pages.push_devices import push_context
 from frontend.rendering import page
 from notifications import inbox as inbox_service
 from notifications.preferences import kind_label, preference_table, set_preference
@@ -68,7 +69,8 @@ async def inbox_page(request: Request[Any, Any, Any], conn: NamedDependency[asyn
 
 @get(PREFERENCES_PATH, name="inbox-preferences", guards=[requires_sign_in], include_in_schema=False)
 async def preferences_page(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]) -> Template:
-    """Per kind of message, where it reaches the person: the inbox always, e-mail as chosen."""
+    """Per kind of message, where it reaches the person: the inbox always, e-mail and devices as chosen; and the
+    devices that show notifications."""
     user = signed_in_user(request)
     table = await preference_table(conn, user.person.person_id)
     rows = [
@@ -88,6 +90,7 @@ async def preferences_page(request: Request[Any, Any, Any], conn: NamedDependenc
         # The inbox's own links (shared with the list) show the unread count.
         archived=False,
         unread=await inbox_service.unread_count(conn, user.person.person_id),
+        **await push_context(request, conn),
     )
 
 

@@ -8,7 +8,14 @@ import asyncpg
 import pytest
 
 from notifications import preference_queries
-from notifications.preferences import channel_enabled, in_quiet_hours, kind_label, preference_table, set_preference
+from notifications.preferences import (
+    channel_enabled,
+    in_quiet_hours,
+    kind_label,
+    preference_table,
+    quiet_hours_end,
+    set_preference,
+)
 from notifications.schemas import KINDS, QuietHours
 from tests.factories import create_person
 
@@ -61,3 +68,23 @@ async def test_quiet_hours_are_stored_per_person(conn: asyncpg.Connection) -> No
     with pytest.raises(asyncpg.CheckViolationError):
         async with conn.transaction():
             await preference_queries.upsert_quiet_hours(conn, person.person_id, time(22, 0), None)
+
+
+@pytest.mark.parametrize(
+    ("hours", "moment", "ends"),
+    [
+        # Winter (UTC+1): 23:00 Brussels ends at 07:00 Brussels the next day, 06:00 UTC.
+        (NIGHT, datetime(2026, 1, 5, 22, 0, tzinfo=UTC), datetime(2026, 1, 6, 6, 0, tzinfo=UTC)),
+        # 03:00 Brussels ends the same morning.
+        (NIGHT, datetime(2026, 1, 6, 2, 0, tzinfo=UTC), datetime(2026, 1, 6, 6, 0, tzinfo=UTC)),
+        # The night the clocks go forward (29 March 2026): 07:00 Brussels is then 05:00 UTC.
+        (NIGHT, datetime(2026, 3, 28, 22, 30, tzinfo=UTC), datetime(2026, 3, 29, 5, 0, tzinfo=UTC)),
+        # The night the clocks go back (25 October 2026): 07:00 Brussels is then 06:00 UTC.
+        (NIGHT, datetime(2026, 10, 24, 21, 0, tzinfo=UTC), datetime(2026, 10, 25, 6, 0, tzinfo=UTC)),
+        (LUNCH, datetime(2026, 7, 6, 10, 15, tzinfo=UTC), datetime(2026, 7, 6, 11, 30, tzinfo=UTC)),
+    ],
+)
+def test_quiet_hours_end_at_the_next_local_end_time(hours: QuietHours, moment: datetime, ends: datetime) -> None:
+    assert in_quiet_hours(hours, moment)
+    assert quiet_hours_end(hours, moment) == ends
+    assert not in_quiet_hours(hours, quiet_hours_end(hours, moment))
