@@ -102,7 +102,7 @@ class CitizenRecordsController(Controller):
         request: Request[Any, Any, Any],
         conn: NamedDependency[asyncpg.Connection],
         category: Annotated[str, PathParameter(description="A category code, such as `dimona` or `flexi_wages`")],
-    ) -> CategoryPage | Response[bytes]:
+    ) -> Response[CategoryPage]:
         """One category in full: its card, and your records in it (Dimona as a timeline, DmfA per quarter, flexi
         wages per month with each year's total against its ceiling and as of when …), each with its latest error
         report. Only the list of the category asked for is present. Acting for someone, a category their mandate
@@ -117,7 +117,7 @@ class CitizenRecordsController(Controller):
         found = await category_page(conn, user.subject_id, category, language=user.person.language)
         if found is None:
             raise unknown_category()
-        return found
+        return Response(content=found)
 
 
 class ErrorReportsPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -136,7 +136,7 @@ class CitizenErrorReportController(Controller):
     @post("", status_code=HTTP_201_CREATED, responses=problem_responses(400, 401, 403, 404, 409, 413, 422))
     async def create(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
-    ) -> ErrorReportView | Response[bytes]:
+    ) -> Response[ErrorReportView]:
         """Tell the institution that declared a record what is wrong with it: `{"record_id", "message"}`, the
         message 10 to 2000 characters. The report is a case for that institution. While a report on the same record
         waits for an answer, another is a 409 naming it; a record that is not yours is a 404. Acting for someone,
@@ -170,7 +170,7 @@ class CitizenErrorReportController(Controller):
                 channel="api",
             )
         (view,) = await describe_reports(conn, user.subject_id, [report], user.person.language)
-        return view
+        return Response(content=view, status_code=HTTP_201_CREATED)
 
     @get("", responses=problem_responses(401, 403))
     async def list_reports(
@@ -186,7 +186,7 @@ class CitizenErrorReportController(Controller):
     @get("/{report_id:uuid}", responses=problem_responses(400, 401, 403, 404, 422))
     async def get_report(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], report_id: FromPath[UUID]
-    ) -> ErrorReportView | Response[bytes]:
+    ) -> Response[ErrorReportView]:
         """One of your error reports; another person's is a 404. Acting for someone, a report in a category their
         mandate does not cover is a 403 naming why (written in their access log)."""
         user = signed_in_user(request)
@@ -195,7 +195,7 @@ class CitizenErrorReportController(Controller):
         if not decision.allowed:
             return refused_response(category_refusal(decision, report.category))
         (view,) = await describe_reports(conn, user.subject_id, [report], user.person.language)
-        return view
+        return Response(content=view)
 
 
 # Registered by the composition root (backend/app.py).

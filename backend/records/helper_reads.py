@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
 import asyncpg
@@ -246,8 +246,9 @@ def action_refusal(decision: Decision) -> ProblemDetails:
     )
 
 
-def refused_response(problem: ProblemDetails) -> Response[bytes]:
-    """The problem+json response, returned (not raised) so that the logged refusal is committed."""
+def refused_response(problem: ProblemDetails) -> Response[Any]:
+    """The problem+json response, returned (not raised) so that the logged refusal is committed (typed to stand
+    in for the handler's own response, so that its success keeps its schema in the API description)."""
     return problem_response(problem)
 
 
