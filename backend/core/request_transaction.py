@@ -5,10 +5,15 @@ dependency raises (a refused assertion, say), leaving the transaction open and t
 collection finalises the generator at some arbitrary later moment. Here the dependency only opens the transaction
 and records it in the ASGI scope; this middleware always closes it: commit when the handler produced a response,
 roll back when anything raised (the exception handler marks the scope) or the request failed.
+
+The session middleware borrows the same connection first (`request_connection`) for its one session statement,
+so a signed-in request takes one connection from the pool, not two; the transaction starts when the handler asks
+for `conn`. This middleware must therefore wrap the session middleware.
 """
 
 from __future__ import annotations
 
+import logging
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -21,47 +26,91 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.db import ConnectionSource
 
+logger = logging.getLogger("vitrine.request_transaction")
+
 _SCOPE_KEY = "vitrine_transaction"
 # Set in the scope by the exception handler: whatever the request wrote must be rolled back.
 FAILED_KEY = "vitrine_failed"
 
 
 class RequestTransaction:
-    """A borrowed connection with a started transaction, until `close`."""
+    """The request's borrowed connection and, once the handler asks for it, its transaction, until `close`."""
 
     def __init__(self, source: ConnectionSource) -> None:
         self._borrow: AbstractAsyncContextManager[asyncpg.Connection] = source()
+        self._conn: asyncpg.Connection | None = None
         self._transaction: Transaction | None = None
 
+    async def borrow(self) -> asyncpg.Connection:
+        """The connection, borrowed from the source on first use (no transaction is started)."""
+        if self._conn is None:
+            self._conn = await self._borrow.__aenter__()
+        return self._conn
+
     async def open(self) -> asyncpg.Connection:
-        """Borrow the connection and start the transaction (a savepoint inside a test's transaction)."""
-        conn = await self._borrow.__aenter__()
-        try:
-            self._transaction = conn.transaction()
-            await self._transaction.start()
-        except BaseException:
-            await self._borrow.__aexit__(None, None, None)
-            raise
+        """The connection with the request's transaction started (a savepoint inside a test's transaction)."""
+        conn = await self.borrow()
+        if self._transaction is None:
+            transaction = conn.transaction()
+            await transaction.start()
+            self._transaction = transaction
         return conn
 
     async def close(self, *, commit: bool) -> None:
-        """Commit or roll back, then give the connection back, whatever happens."""
+        """Commit or roll back, then give the connection back, whatever happens.
+
+        A failed commit is raised: the answer must not claim what was not stored. A failed rollback or give-back
+        (the server closed the connection: a restart) is only logged: nothing was kept, and the pool replaces a
+        connection whose reset fails.
+        """
+        if self._conn is None:
+            return
         try:
             if self._transaction is not None:
                 if commit:
                     await self._transaction.commit()
                 else:
-                    await self._transaction.rollback()
+                    try:
+                        await self._transaction.rollback()
+                    except Exception:
+                        logger.warning("could not roll back the request's transaction", exc_info=True)
         finally:
-            await self._borrow.__aexit__(None, None, None)
+            self._conn = None
+            try:
+                await self._borrow.__aexit__(None, None, None)
+            except Exception:
+                logger.warning("could not give the request's connection back to the pool", exc_info=True)
+
+
+def _holder(scope: Any, source: ConnectionSource) -> RequestTransaction:
+    holder: RequestTransaction | None = scope.get(_SCOPE_KEY)
+    if holder is None:
+        holder = scope[_SCOPE_KEY] = RequestTransaction(source)
+    return holder
+
+
+async def request_connection(scope: Scope, source: ConnectionSource) -> asyncpg.Connection:
+    """The request's connection outside any transaction, for the session middleware's one statement.
+
+    The handler's `conn` later starts the request's transaction on this same connection.
+    """
+    return await _holder(scope, source).borrow()
 
 
 async def provide_connection(request: Request[Any, Any, Any]) -> asyncpg.Connection:
     """The request's connection inside its one transaction (closed by TransactionMiddleware)."""
-    holder = RequestTransaction(request.app.state.connection_source)
-    conn = await holder.open()
-    request.scope[_SCOPE_KEY] = holder  # type: ignore[literal-required]
-    return conn
+    return await _holder(request.scope, request.app.state.connection_source).open()
+
+
+async def _answer_failed_commit(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    """Answer as the app answers any exception (a 503 page or problem+json when the connection was lost)."""
+    request: Request[Any, Any, Any] = Request(scope, receive)
+    handlers = request.app.exception_handlers
+    handler = next((handlers[kind] for kind in type(exc).__mro__ if kind in handlers), None)
+    if handler is None:
+        raise exc
+    response = handler(request, exc)
+    await response.to_asgi_response(app=None, request=request)(scope, receive, send)
 
 
 async def _finish(scope: Any, *, failed: bool) -> None:
@@ -77,9 +126,21 @@ class TransactionMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        replaced = False
+
         async def send_after_closing(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the handler's answer was replaced: what it still sends is dropped
             if message["type"] == "http.response.start":
-                await _finish(scope, failed=bool(scope.get(FAILED_KEY)) or message["status"] >= 500)
+                try:
+                    await _finish(scope, failed=bool(scope.get(FAILED_KEY)) or message["status"] >= 500)
+                except Exception as exc:
+                    # The commit failed (the connection was lost at that moment): the handler's answer would claim
+                    # what was not stored, so the client gets a problem instead.
+                    replaced = True
+                    await _answer_failed_commit(scope, receive, send, exc)
+                    return
             await send(message)
 
         try:

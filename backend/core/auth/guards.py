@@ -2,6 +2,9 @@
 
 Finer rights (a mandate's themes, an institution's purposes, a desk session's scope) are decided inside
 services, which also write the access log.
+
+The guards are coroutines although they never wait: Litestar runs a plain-function guard in its thread pool,
+a thread hop on every request for a check of a few attribute reads.
 """
 
 from __future__ import annotations
@@ -23,37 +26,37 @@ def signed_in_user(connection: ASGIConnection[Any, Any, Any, Any]) -> SignedIn:
     return user
 
 
-def requires_sign_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_sign_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Any signed-in person (citizen area)."""
     signed_in_user(connection)
 
 
-def requires_agent(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_agent(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """People who work for an organisation (organisation area)."""
     if not signed_in_user(connection).is_agent:
         raise PermissionDeniedException("Only an organisation's agents may use this.")
 
 
-def requires_access_manager(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_access_manager(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """An organisation's access managers (clients and agents)."""
     user = signed_in_user(connection)
     if not any(m.role == "access_manager" for m in user.memberships):
         raise PermissionDeniedException("Only an organisation's access manager may use this.")
 
 
-def requires_desk(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_desk(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Desk support staff (assisted sessions)."""
     if not signed_in_user(connection).has_staff_role("support"):
         raise PermissionDeniedException("Only desk staff may use this.")
 
 
-def requires_reviewer(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_reviewer(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Data-protection reviewers (contested accesses)."""
     if not signed_in_user(connection).has_staff_role("reviewer"):
         raise PermissionDeniedException("Only reviewers may use this.")
 
 
-def requires_institution_credentials(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_institution_credentials(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Institution API: a bearer assertion must be present (it is verified, and its jti spent, in the handler's
     transaction by the `institution` dependency)."""
     header = connection.headers.get("authorization", "")

@@ -1,7 +1,9 @@
 """Resolve the signed-in person on every request, check the session row, renew the token while active.
 
-The session row is read on each request so that sign-out and revocation are felt at once; the person's own
-language setting then overrides the browser's.
+The session row is read on each request so that sign-out and revocation are felt at once (one statement that also
+brings the person, their roles and staff record, on the request's own connection); the person's own language
+setting then overrides the browser's. TransactionMiddleware must wrap this middleware: it gives the connection
+back.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core import i18n
-from backend.core.auth import sessions
+from backend.core.auth import session_queries, sessions
 from backend.core.auth.actors import SignedIn
 from backend.core.identity import queries as identity_queries
+from backend.core.request_transaction import request_connection
 from backend.core.settings import Settings
 
 
@@ -49,20 +52,17 @@ async def resolve_signed_in(
     composition root): when the mandate has ended, the session quietly goes back to acting for oneself, so a
     revocation is felt by the very next request.
     """
-    row = await sessions.select_live_session(conn, claims.session_id, claims.person_id)
-    if row is None:
+    found = await session_queries.select_signed_in(conn, claims.session_id, claims.person_id)
+    if found is None:
         return None, None
-    person = await identity_queries.select_person(conn, row.person_id)
-    if person is None:
-        return None, None
-    memberships = tuple(await identity_queries.select_memberships(conn, person.person_id))
-    staff = await identity_queries.select_staff(conn, person.person_id)
+    row, person, memberships, staff = found.session, found.person, found.memberships, found.staff
     acting_for = None
     if row.acting_for is not None:
-        if may_act_for is not None and await may_act_for(conn, person.person_id, row.acting_for):
-            acting_for = await identity_queries.select_person(conn, row.acting_for)
-        else:
-            await sessions.update_acting_context(conn, row.session_id, acting_for=None, acting_org=row.acting_org)
+        async with conn.transaction():
+            if may_act_for is not None and await may_act_for(conn, person.person_id, row.acting_for):
+                acting_for = await identity_queries.select_person(conn, row.acting_for)
+            else:
+                await sessions.update_acting_context(conn, row.session_id, acting_for=None, acting_org=row.acting_org)
     acting_org = row.acting_org if row.acting_org and any(m.org_id == row.acting_org for m in memberships) else None
     return (
         SignedIn(
@@ -96,14 +96,16 @@ class SessionMiddleware(ASGIMiddleware):
             claims = sessions.read_token(settings.secret_key, token)
             signed_in = None
             if claims is not None:
-                async with app_state.connection_source() as conn, conn.transaction():
-                    signed_in, _ = await resolve_signed_in(conn, claims, getattr(app_state, "acting_for_check", None))
-                    if signed_in is not None and datetime.now(UTC) - claims.issued_at > sessions.RENEW_AFTER:
-                        await sessions.touch_session(conn, signed_in.session_id)
-                        token = sessions.issue_token(
-                            settings.secret_key, session_id=signed_in.session_id, person_id=signed_in.person.person_id
-                        )
-                        set_cookie = session_cookie(settings, token).to_header(header="")
+                # The request's own connection (TransactionMiddleware gives it back): one borrow per request, and
+                # a plain session read needs no transaction of its own.
+                conn = await request_connection(scope, app_state.connection_source)
+                signed_in, _ = await resolve_signed_in(conn, claims, getattr(app_state, "acting_for_check", None))
+                if signed_in is not None and datetime.now(UTC) - claims.issued_at > sessions.RENEW_AFTER:
+                    await sessions.touch_session(conn, signed_in.session_id)
+                    token = sessions.issue_token(
+                        settings.secret_key, session_id=signed_in.session_id, person_id=signed_in.person.person_id
+                    )
+                    set_cookie = session_cookie(settings, token).to_header(header="")
             if signed_in is None:
                 set_cookie = session_cookie(settings, None).to_header(header="")
             else:

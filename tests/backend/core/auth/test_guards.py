@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -15,11 +15,12 @@ from litestar.datastructures import State
 from backend.core.auth import guards, sessions
 from backend.core.auth.middleware import SessionMiddleware
 from backend.core.errors import make_exception_handler
+from backend.core.request_transaction import TransactionMiddleware
 from backend.core.settings import Settings
 from tests.conftest import in_process_client, source_of
 from tests.factories import TEST_SECRET, create_agent, create_organisation, create_person, create_staff
 
-AREAS: dict[str, Callable[..., None]] = {
+AREAS: dict[str, Callable[..., Awaitable[None]]] = {
     "citizen": guards.requires_sign_in,
     "agent": guards.requires_agent,
     "manager": guards.requires_access_manager,
@@ -54,7 +55,8 @@ async def guarded(settings: Settings, conn: asyncpg.Connection) -> AsyncIterator
 
     app = Litestar(
         route_handlers=[_route(area) for area in AREAS],
-        middleware=[SessionMiddleware()],
+        # As in the app: TransactionMiddleware gives back the connection the session read borrows.
+        middleware=[TransactionMiddleware(), SessionMiddleware()],
         exception_handlers={Exception: make_exception_handler(None)},
         state=State({"settings": settings, "connection_source": source}),
         logging_config=None,
