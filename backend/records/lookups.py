@@ -59,6 +59,11 @@ async def _purpose(conn: asyncpg.Connection, institution: Institution, code: str
         if institution.purpose.code != code:
             return f"purpose {code} differs from the purpose {institution.purpose.code} stated with the assertion"
         return institution.purpose
+    if institution.stated_purpose is not None:
+        # Stated with the assertion but not registered: the dependency let it through so this refusal is logged.
+        if institution.stated_purpose != code:
+            return f"purpose {code} differs from the purpose {institution.stated_purpose} stated with the assertion"
+        return f"purpose {code} is not registered for this institution"
     purpose = await select_purpose(conn, institution.caller.org_id, code)
     return f"purpose {code} is not registered for this institution" if purpose is None else purpose
 

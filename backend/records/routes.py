@@ -11,7 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.status_codes import HTTP_200_OK
 
 from backend.core.auth.guards import requires_institution_credentials
-from backend.core.auth.institution import Institution, provide_institution
+from backend.core.auth.institution import Institution, provide_institution, provide_institution_for_lookup
 from backend.core.errors import (
     FieldError,
     Problem,
@@ -131,7 +131,8 @@ class LookupController(Controller):
     path = "/api/v1/lookups"
     tags = ["records"]
     guards = [requires_institution_credentials]
-    dependencies = {"institution": Provide(provide_institution)}
+    # An unregistered stated purpose is refused by the look-up itself, so the refusal reaches the person's log.
+    dependencies = {"institution": Provide(provide_institution_for_lookup)}
 
     @post("", status_code=HTTP_200_OK, responses=problem_responses(400, 401, 403, 404, 413, 422))
     async def look_up(

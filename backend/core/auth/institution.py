@@ -21,16 +21,35 @@ PURPOSE_HEADER = "Vitrine-Purpose"
 
 
 class Institution(msgspec.Struct, frozen=True, kw_only=True):
-    """A verified caller, and its registered purpose when it stated one."""
+    """A verified caller, its registered purpose when it stated one, and the purpose code it stated."""
 
     caller: InstitutionCaller
     purpose: Purpose | None
+    # Set even when the stated purpose is not registered (only `provide_institution_for_lookup` lets that through).
+    stated_purpose: str | None = None
 
 
 async def provide_institution(
     request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
 ) -> Institution:
     """Verify the bearer assertion (401 if bad) and the stated purpose (403 if not registered)."""
+    return await _institution(request, conn, refuse_unregistered_purpose=True)
+
+
+async def provide_institution_for_lookup(
+    request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
+) -> Institution:
+    """Like `provide_institution`, but a stated purpose that is not registered is left for the look-up to refuse.
+
+    A look-up names a person: refused here, before the person is known, the attempt would never reach their
+    access log. The look-up refuses it with the same 403 and writes the denied event in the same transaction.
+    """
+    return await _institution(request, conn, refuse_unregistered_purpose=False)
+
+
+async def _institution(
+    request: Request[Any, Any, Any], conn: asyncpg.Connection, *, refuse_unregistered_purpose: bool
+) -> Institution:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         raise Problem(
@@ -46,6 +65,6 @@ async def provide_institution(
     purpose = None
     if stated is not None:
         purpose = await select_purpose(conn, caller.org_id, stated)
-        if purpose is None:
+        if purpose is None and refuse_unregistered_purpose:
             raise Problem(403, "This purpose is not registered for your institution.", kind="unknown-purpose")
-    return Institution(caller=caller, purpose=purpose)
+    return Institution(caller=caller, purpose=purpose, stated_purpose=stated)
