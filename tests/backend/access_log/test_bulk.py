@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, cast
+
 import asyncpg
 import pytest
 
 from backend.access_log import queries
 from backend.access_log.bulk import NewAccess, record_accesses
+from backend.access_log.chain import HASHED_FIELDS, event_hash, row_hash, timestamp_us
 from backend.access_log.schemas import Accessor
 from backend.access_log.service import record_access
 from backend.access_log.verify import verify_citizen
+from backend.core.db import connect, create_pool, pool_source, transaction
+from backend.core.migrations import migrate
 from tests.factories import create_person
 
 ONEM = Accessor(kind="institution", client_id="onem-test")
@@ -46,3 +56,84 @@ async def test_a_refusal_without_reason_stores_nothing(conn: asyncpg.Connection)
         )
     assert await queries.select_chain(conn, person.person_id) == []
     assert await record_accesses(conn, []) == []
+
+
+def test_the_positional_hash_is_the_canonical_hash() -> None:
+    fields: dict[str, Any] = {
+        "citizen_id": uuid.uuid4(),
+        "seq": 7,
+        "event_id": uuid.uuid4(),
+        "occurred_at": datetime(2026, 3, 1, 23, 30, 0, 123456, tzinfo=UTC),
+        "logged_at": datetime(2026, 3, 2, 8, 0, tzinfo=timezone(timedelta(hours=1))),
+        "actor_kind": "institution",
+        "actor_org_id": uuid.uuid4(),
+        "actor_client_id": "onem-test",
+        "actor_system": "desk",
+        "actor_role": None,
+        "actor_ref": "ref-1",
+        "mandate_id": None,
+        "purpose_code": "unemployment_benefit",
+        "legal_basis_ref": "IVC/KSZG/1",
+        "categories": ["dimona", "dmfa"],
+        "record_refs": ["r1", "é"],
+        "case_ref": None,
+        "channel": "api",
+        "action": "read",
+        "outcome": "denied",
+        "reason": "no mandate",
+        "source": "onem-test",
+        "source_event_id": "42",
+    }
+    previous = bytes(range(32))
+    values = [fields[name] for name in HASHED_FIELDS]
+    occurred, logged = timestamp_us(fields["occurred_at"]), timestamp_us(fields["logged_at"])
+    assert row_hash(previous, values, occurred, logged) == event_hash(previous, fields)
+
+
+async def test_concurrent_batches_over_new_and_known_citizens_keep_gap_free_chains(
+    scratch_database_url: str, redis_url: str
+) -> None:
+    owner = await connect(scratch_database_url, as_app=False)
+    await migrate(owner)
+    await owner.close()
+    pool = await create_pool(scratch_database_url, min_size=4, max_size=8)
+    try:
+        async with transaction(pool_source(pool)) as setup:
+            people = [(await create_person(setup)).person_id for _ in range(12)]
+            # Half of them already have a chain; the others get their head from whichever batch comes first.
+            for citizen in people[:6]:
+                await record_access(setup, citizen_id=citizen, accessor=ONEM, action="read", channel="api")
+
+        async def writer(number: int) -> None:
+            for round_ in range(4):
+                batch = [
+                    NewAccess(citizen_id=citizen, accessor=ONEM, action="read", channel="batch", case_ref=f"{number}")
+                    for citizen in (people if (number + round_) % 2 else people[::-1])
+                ]
+                async with transaction(pool_source(pool)) as conn:
+                    await record_accesses(conn, batch)
+
+        await asyncio.gather(*(writer(number) for number in range(6)))
+        async with pool.acquire() as proxy:
+            conn = cast(asyncpg.Connection, proxy)
+            for index, citizen in enumerate(people):
+                chain = await queries.select_chain(conn, citizen)
+                # Six writers, four batches each, one event per citizen per batch; plus the first event for half.
+                assert [event.seq for event in chain] == list(range(1, 25 + (index < 6)))
+                assert (await verify_citizen(conn, citizen)).broken is None
+    finally:
+        await pool.close()
+    verified = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "backend.cli", "verify-log"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "VITRINE_ENV": "test",
+            "DATABASE_URL": scratch_database_url,
+            "REDIS_URL": redis_url,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verified.returncode == 0, verified.stderr
