@@ -215,6 +215,9 @@ async def test_reporting_an_error_needs_the_act_right_and_names_who_filed_it(
         mother.person_id,
     )
     assert opened_by == acting.person.person_id
+    # The helper sees the report under the record (helper's words), and the helper's view of it says who answers.
+    assert "See the report" in (await client.get("/my-data/dimona")).text
+    assert "will answer An Claes" in (await client.get(f"/my-data/error-reports/{report_id}?sent=1")).text
 
     # The mother sees the report, and who filed it.
     await sign_in_client(client, conn, settings.secret_key, mother)
