@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 import asyncpg
@@ -19,7 +19,7 @@ from backend.core.i18n import LANGUAGES, Language, _
 from backend.core.identity import queries as identity_queries
 from backend.core.identity.schemas import Person, StaffMember
 from backend.desk.audit import log_step
-from backend.desk.sessions import session_for
+from backend.desk.gate import session_for
 from backend.records.citizen import own_record_view
 from backend.records.citizen_schemas import RecordView
 from backend.records.error_report_schemas import ErrorReport
@@ -30,7 +30,7 @@ EMAIL_MAX: Final = 254
 
 
 async def person_in_session(
-    conn: asyncpg.Connection, staff: StaffMember, session_id: Any, *, now: datetime | None = None
+    conn: asyncpg.Connection, staff: StaffMember, session_id: UUID, *, now: datetime | None = None
 ) -> Person:
     """The person's name, e-mail and language for the contact form (the session's scope "contact")."""
     session = await session_for(conn, staff, session_id, "contact", now=now)
@@ -42,7 +42,7 @@ async def person_in_session(
 async def update_contact(
     conn: asyncpg.Connection,
     staff: StaffMember,
-    session_id: Any,
+    session_id: UUID,
     *,
     email: str,
     language: str,
@@ -85,7 +85,7 @@ async def update_contact(
 async def record_for_report(
     conn: asyncpg.Connection,
     staff: StaffMember,
-    session_id: Any,
+    session_id: UUID,
     record_id: UUID,
     *,
     language: Language,
@@ -113,7 +113,7 @@ async def record_for_report(
 async def file_error_report(
     conn: asyncpg.Connection,
     staff: StaffMember,
-    session_id: Any,
+    session_id: UUID,
     record_id: UUID,
     message: str,
     *,

@@ -16,8 +16,8 @@ from babel.dates import format_datetime
 
 from backend.core.i18n import N_, Language, _
 from backend.desk import code_queries, codes, session_queries
+from backend.desk.labels import DOCUMENT_LABELS, SCOPE_LABELS
 from backend.desk.schemas import PRESENCE_CODE_VALIDITY, DeskSession, PresenceCode, SessionAction
-from backend.desk.sessions import DOCUMENT_LABELS, SCOPE_LABELS
 
 BRUSSELS: Final = ZoneInfo("Europe/Brussels")
 _LOCALES: Final[dict[str, str]] = {"nl": "nl_BE", "fr": "fr_BE", "de": "de_BE", "en": "en_BE"}

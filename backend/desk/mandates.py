@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -24,9 +25,9 @@ from backend.core.identity import queries as identity_queries
 from backend.core.identity.schemas import Person, StaffMember
 from backend.desk import code_queries, codes, session_queries
 from backend.desk.audit import log_step
+from backend.desk.gate import session_for
 from backend.desk.notices import send_mandate_code
 from backend.desk.schemas import MANDATE_CODE_VALIDITY, MandateDraft
-from backend.desk.sessions import session_for
 from consent import service as consent_service
 from consent import theme_queries
 from consent.schemas import InvitationCreated, LegalText, MandateInvite, ThemeChoice
@@ -72,7 +73,7 @@ def _invite_data(request: DraftRequest, text: LegalText) -> MandateInvite:
 async def prepare_mandate(
     conn: asyncpg.Connection,
     staff: StaffMember,
-    session_id: Any,
+    session_id: UUID,
     request: DraftRequest,
     *,
     secret: str,
@@ -210,7 +211,7 @@ async def confirm_on_own_phone(
 async def record_signed_form(
     conn: asyncpg.Connection,
     staff: StaffMember,
-    session_id: Any,
+    session_id: UUID,
     draft_id: uuid.UUID,
     reference: str,
     *,
@@ -248,7 +249,7 @@ async def record_signed_form(
 
 
 async def drafts_of_session(
-    conn: asyncpg.Connection, staff: StaffMember, session_id: Any, *, now: datetime | None = None
+    conn: asyncpg.Connection, staff: StaffMember, session_id: UUID, *, now: datetime | None = None
 ) -> list[MandateDraft]:
     """The mandates prepared in the agent's open session."""
     session = await session_for(conn, staff, session_id, "mandates", now=now)
@@ -256,7 +257,7 @@ async def drafts_of_session(
 
 
 async def draft_in_session(
-    conn: asyncpg.Connection, staff: StaffMember, session_id: Any, draft_id: uuid.UUID, *, now: datetime | None = None
+    conn: asyncpg.Connection, staff: StaffMember, session_id: UUID, draft_id: uuid.UUID, *, now: datetime | None = None
 ) -> tuple[MandateDraft, LegalText]:
     """One prepared mandate of the agent's open session, with its consent text (for the form to sign)."""
     session = await session_for(conn, staff, session_id, "mandates", now=now)

@@ -8,7 +8,8 @@ person's access log with the session as case, in the same transaction as the rea
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -17,8 +18,8 @@ from backend.core.i18n import Language
 from backend.core.identity.schemas import StaffMember
 from backend.desk import session_queries
 from backend.desk.audit import log_step
+from backend.desk.gate import session_for
 from backend.desk.schemas import DeskSession, SessionAction
-from backend.desk.sessions import session_for
 from backend.records.citizen import category_pages, records_overview
 from backend.records.citizen_schemas import CategoryCard, CategoryPage, RecordView
 from backend.records.registry import REGISTRY
@@ -79,7 +80,7 @@ def steps() -> list[str]:
 async def easy_screen(
     conn: asyncpg.Connection,
     staff: StaffMember,
-    session_id: Any,
+    session_id: UUID,
     step: int,
     *,
     language: Language,
@@ -118,7 +119,7 @@ async def easy_screen(
 
 
 async def take_home_summary(
-    conn: asyncpg.Connection, staff: StaffMember, session_id: Any, *, language: Language, now: datetime | None = None
+    conn: asyncpg.Connection, staff: StaffMember, session_id: UUID, *, language: Language, now: datetime | None = None
 ) -> Summary:
     """The summary to print for the person, logged as a read of every category's count."""
     at = now or datetime.now(UTC)

@@ -74,21 +74,6 @@ async def select_session(conn: asyncpg.Connection, session_id: UUID) -> DeskSess
     return _session(row)
 
 
-async def lock_session(conn: asyncpg.Connection, citizen_id: UUID, session_id: UUID) -> DeskSession | None:
-    """A session, locked for a change of its time or state."""
-    row = await conn.fetchrow(
-        """
-        SELECT
-        citizen_id, session_id, agent_person_id, agent_ref, office, verification, document_type,
-        document_last4, reason, scopes, opened_at, expires_at, extended_at, ended_at, end_reason
-        FROM desk_sessions WHERE citizen_id = $1 AND session_id = $2 FOR UPDATE
-        """,
-        citizen_id,
-        session_id,
-    )
-    return _session(row)
-
-
 async def select_open_session_of_citizen(conn: asyncpg.Connection, citizen_id: UUID) -> DeskSession | None:
     """The person's session not yet marked ended (it may be past its time)."""
     row = await conn.fetchrow(

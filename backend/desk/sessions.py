@@ -1,32 +1,29 @@
-"""Assisted sessions: opened only with the person's presence established, time-boxed, scoped, refused after.
+"""Opening an assisted session: only with the person's presence established, by their own code or an ID check.
 
 A session opens when the person reads out a presence code from their own phone or letter, or after the agent
-checks an identity document in person and gives a reason. It lasts 30 minutes, may be extended once by 30,
-and ends when the agent ends it or on time-out, which the next request enforces (no job is needed for that).
-One person has at most one open session (a partial unique index). Every refusal about an identified person is
-logged as denied in that person's access log. Services take a connection and an explicit `now`; never commit.
+checks an identity document in person and gives a reason. It lasts 30 minutes (see `backend.desk.gate` for its
+use, extension and end). One person has at most one open session (a partial unique index). Malformed input is a
+422 and logs nothing; a wrong, used or expired code and a second session are refused and logged as denied in
+the person's access log. Services take a connection and an explicit `now`; they never commit.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Final
 
 import asyncpg
 
 from backend.access_log.service import record_access
 from backend.core.errors import FieldError, Problem, validation_problem
-from backend.core.i18n import N_, _
-from backend.core.identity import queries as identity_queries
+from backend.core.i18n import _
 from backend.core.identity.schemas import Person, StaffMember
 from backend.core.identity.service import find_person_by_insz
 from backend.desk import code_queries, codes, session_queries
-from backend.desk.audit import log_step, session_accessor, staff_accessor
+from backend.desk.audit import log_step, staff_accessor
 from backend.desk.notices import notify_session_opened
 from backend.desk.refusals import Refused
 from backend.desk.schemas import (
     DOCUMENT_TYPES,
-    EXTENSION,
     REASON_MAX,
     REASON_MIN,
     SCOPES,
@@ -35,19 +32,6 @@ from backend.desk.schemas import (
     OpenRequest,
     Scope,
 )
-
-SCOPE_LABELS: Final[dict[str, str]] = {
-    "view_data": N_("View the person's data"),
-    "mandates": N_("Help with mandates"),
-    "contact": N_("Update e-mail address and language"),
-    "error_report": N_("Report an error in a record"),
-}
-DOCUMENT_LABELS: Final[dict[str, str]] = {
-    "be_eid": N_("Belgian identity card (eID)"),
-    "be_residence_card": N_("Belgian residence card for foreigners"),
-    "passport": N_("Passport"),
-    "foreign_eid": N_("Identity card of another EU country"),
-}
 
 
 def _at(now: datetime | None) -> datetime:
@@ -117,7 +101,7 @@ async def _refuse(
     return Refused(status, message, kind=kind, field=field, logged=True)
 
 
-async def _close_if_expired(conn: asyncpg.Connection, session: DeskSession, at: datetime) -> DeskSession:
+async def close_if_expired(conn: asyncpg.Connection, session: DeskSession, at: datetime) -> DeskSession:
     """A session past its time is marked expired (at its own expiry time) on the first request that sees it."""
     if session.ended_at is not None or at < session.expires_at:
         return session
@@ -158,7 +142,7 @@ async def open_session(
         raise validation_problem(errors)
     open_now = await session_queries.select_open_session_of_citizen(conn, citizen.person_id)
     if open_now is not None:
-        open_now = await _close_if_expired(conn, open_now, at)
+        open_now = await close_if_expired(conn, open_now, at)
     if open_now is not None and open_now.ended_at is None:
         message = (
             _("You already have an open session for this person.")
@@ -223,149 +207,3 @@ async def open_session(
     await log_step(conn, session, kind="opened", action="read", at=at, categories=["identity"], detail=session.reason)
     await notify_session_opened(conn, session)
     return session
-
-
-async def session_for(
-    conn: asyncpg.Connection, staff: StaffMember, session_id: Any, scope: Scope | None, *, now: datetime | None = None
-) -> DeskSession:
-    """The agent's own open session, within `scope` when one is given; otherwise a refusal, logged as denied.
-
-    This is the one gate in front of every desk action on someone's file: another agent's session, an ended or
-    expired session, and an action outside the scopes chosen at opening are all refused here.
-    """
-    at = _at(now)
-    session = await session_queries.select_session(conn, session_id)
-    if session is None:
-        raise Refused(404, _("There is no such session."), kind="desk-session-unknown", field="session", logged=False)
-    if session.agent_person_id != staff.person_id:
-        await log_step(
-            conn,
-            session,
-            kind="refused",
-            action="read",
-            at=at,
-            accessor=staff_accessor(staff),
-            outcome="denied",
-            reason="An agent tried to use an assisted session that was not theirs.",
-            detail="another agent",
-        )
-        raise Refused(
-            403,
-            _("This session is not yours. Open your own session with the person."),
-            kind="desk-session-not-yours",
-            field="session",
-            logged=True,
-        )
-    session = await _close_if_expired(conn, session, at)
-    if session.ended_at is not None:
-        await log_step(
-            conn,
-            session,
-            kind="refused",
-            action="read",
-            at=at,
-            outcome="denied",
-            reason="An action was refused: the assisted session had ended.",
-            detail="ended",
-        )
-        message = (
-            _("This session has expired. Open a new session with the person if they still need help.")
-            if session.end_reason == "expired"
-            else _("This session has ended. Open a new session with the person if they still need help.")
-        )
-        raise Refused(403, message, kind="desk-session-ended", field="session", logged=True)
-    if scope is not None and scope not in session.scopes:
-        await log_step(
-            conn,
-            session,
-            kind="refused",
-            action="read",
-            at=at,
-            outcome="denied",
-            reason=f"An action outside the session's scope was refused ({scope}).",
-            detail=scope,
-        )
-        raise Refused(
-            403,
-            _("This is outside what the person agreed to at the start of the session: %(scope)s.")
-            % {"scope": _(SCOPE_LABELS[scope])},
-            kind="desk-session-scope",
-            field="session",
-            logged=True,
-        )
-    return session
-
-
-async def extend_session(
-    conn: asyncpg.Connection, staff: StaffMember, session_id: Any, *, now: datetime | None = None
-) -> DeskSession:
-    """Give an open session 30 more minutes, once."""
-    at = _at(now)
-    session = await session_for(conn, staff, session_id, None, now=at)
-    extended = await session_queries.update_extended(
-        conn, session.citizen_id, session.session_id, at=at, expires_at=session.expires_at + EXTENSION
-    )
-    if extended is None:
-        await log_step(
-            conn,
-            session,
-            kind="refused",
-            action="change",
-            at=at,
-            outcome="denied",
-            reason="A second extension of the assisted session was refused.",
-            detail="extension",
-        )
-        raise Refused(
-            409,
-            _("A session can be extended only once. End it and open a new one if more time is needed."),
-            kind="desk-session-extended",
-            field="session",
-            logged=True,
-        )
-    await log_step(conn, extended, kind="extended", action="change", at=at)
-    return extended
-
-
-async def end_session(
-    conn: asyncpg.Connection, staff: StaffMember, session_id: Any, *, now: datetime | None = None
-) -> DeskSession:
-    """End the agent's open session now."""
-    at = _at(now)
-    session = await session_for(conn, staff, session_id, None, now=at)
-    ended = await session_queries.update_ended(conn, session.citizen_id, session.session_id, at=at, reason="ended")
-    assert ended is not None, "session_for returned an open session, locked by nothing else in this transaction"
-    await log_step(conn, ended, kind="ended", action="read", at=at)
-    return ended
-
-
-async def sessions_of_agent(
-    conn: asyncpg.Connection, staff: StaffMember, *, now: datetime | None = None
-) -> list[DeskSession]:
-    """The agent's latest sessions, the ones past their time shown as expired."""
-    at = _at(now)
-    found = await session_queries.select_sessions_of_agent(conn, staff.person_id)
-    return [await _close_if_expired(conn, session, at) for session in found]
-
-
-__all__ = [
-    "DOCUMENT_LABELS",
-    "SCOPE_LABELS",
-    "end_session",
-    "extend_session",
-    "open_session",
-    "session_accessor",
-    "session_for",
-    "session_person",
-    "sessions_of_agent",
-]
-
-
-async def session_person(
-    conn: asyncpg.Connection, staff: StaffMember, session_id: Any, *, now: datetime | None = None
-) -> tuple[DeskSession, Person]:
-    """The agent's open session and the person's name (read and logged when the session was opened)."""
-    session = await session_for(conn, staff, session_id, None, now=now)
-    person = await identity_queries.select_person(conn, session.citizen_id)
-    assert person is not None
-    return session, person

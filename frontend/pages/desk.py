@@ -23,18 +23,12 @@ from backend.core.errors import FieldError, Problem, validation_problem
 from backend.core.i18n import _, current_language
 from backend.core.identity.schemas import StaffMember
 from backend.desk.citizen import moment
+from backend.desk.gate import end_session, extend_session, session_person, sessions_of_agent
+from backend.desk.labels import DOCUMENT_LABELS, SCOPE_LABELS
 from backend.desk.limits import PRESENCE_CODE_PER_ADDRESS, PRESENCE_CODE_PER_AGENT
 from backend.desk.refusals import Refused
 from backend.desk.schemas import DOCUMENT_TYPES, SCOPES, DeskSession, OpenRequest
-from backend.desk.sessions import (
-    DOCUMENT_LABELS,
-    SCOPE_LABELS,
-    end_session,
-    extend_session,
-    open_session,
-    session_person,
-    sessions_of_agent,
-)
+from backend.desk.sessions import open_session
 from frontend.pages.desk_refusals import by_field, field_errors, refused_page
 from frontend.rendering import page
 

@@ -22,6 +22,7 @@ from backend.core.auth.guards import requires_desk
 from backend.core.errors import FieldError, Problem, validation_problem
 from backend.core.i18n import _, current_language
 from backend.desk.citizen import moment
+from backend.desk.gate import session_person
 from backend.desk.mandates import (
     DESK_DURATIONS,
     DraftRequest,
@@ -32,7 +33,6 @@ from backend.desk.mandates import (
 )
 from backend.desk.mandates import record_signed_form as record_form
 from backend.desk.refusals import Refused
-from backend.desk.sessions import session_person
 from consent import service as consent_service
 from consent.schemas import ThemeChoice
 from frontend.pages.desk import desk_staff

@@ -13,8 +13,8 @@ from litestar.response import Template
 from backend.core.auth.guards import requires_reviewer
 from backend.core.i18n import N_, _, current_language
 from backend.desk.citizen import moment
+from backend.desk.labels import SCOPE_LABELS
 from backend.desk.review import MANY_PER_DAY, sessions_per_agent
-from backend.desk.sessions import SCOPE_LABELS
 from frontend.rendering import page
 
 REVIEW_PATH: Final = "/desk/review"

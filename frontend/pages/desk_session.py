@@ -23,9 +23,9 @@ from backend.core.errors import Problem
 from backend.core.i18n import LANGUAGES, _, current_language, language_name
 from backend.desk.changes import file_error_report, person_in_session, record_for_report, update_contact
 from backend.desk.citizen import ACTION_LABELS, moment
+from backend.desk.gate import session_person
 from backend.desk.reading import easy_screen, take_home_summary
 from backend.desk.refusals import Refused
-from backend.desk.sessions import session_person
 from backend.records.error_report_schemas import MESSAGE_MAX
 from backend.records.error_reports import ReportAlreadyOpen
 from frontend.pages.desk import desk_staff, session_path

@@ -32,7 +32,7 @@ async def pages(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _staff(conn: asyncpg.Connection, *roles: str) -> tuple[Person, StaffMember]:
-    person = await create_staff(conn, *roles)
+    person = await create_staff(conn, *roles, language="en")
     staff = await identity_queries.select_staff(conn, person.person_id)
     assert staff is not None
     return person, staff
@@ -49,7 +49,9 @@ async def _denied(conn: asyncpg.Connection, citizen_id: UUID) -> list[asyncpg.Re
 async def test_a_session_opens_with_the_code_the_person_shows_on_their_phone(
     pages: httpx.AsyncClient, app: Litestar, conn: asyncpg.Connection, settings: Settings
 ) -> None:
-    citizen = await create_person(conn, given_name="Sofie", family_name="Peeters", email="sofie@example.be")
+    citizen = await create_person(
+        conn, language="de", given_name="Sofie", family_name="Peeters", email="sofie@example.be"
+    )
     agent_person, staff = await _staff(conn, "support")
     async with in_process_client(app) as phone:
         await sign_in_client(phone, conn, settings.secret_key, citizen)
@@ -98,12 +100,12 @@ async def test_a_session_opens_with_the_code_the_person_shows_on_their_phone(
     assert contact.status_code == 422
     assert [field for field, _message in summary_errors(contact.text)] == ["email"]
     saved = await post_form(
-        pages, f"{location}/contact", {"email": "sofie@example.org", "language": "fr"}, token_page=location
+        pages, f"{location}/contact", {"email": "sofie@example.org", "language": "en"}, token_page=location
     )
     assert saved.status_code == 303
     person = await identity_queries.select_person(conn, citizen.person_id)
     assert person is not None
-    assert (person.email, person.language) == ("sofie@example.org", "fr")
+    assert (person.email, person.language) == ("sofie@example.org", "en")
 
     ended = await post_form(pages, f"{location}/end", {}, token_page=location)
     assert ended.status_code == 303
@@ -122,7 +124,7 @@ async def test_a_session_opens_with_the_code_the_person_shows_on_their_phone(
 async def test_presence_code_guessing_is_rate_limited_per_agent(
     pages: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
-    citizen = await create_person(conn)
+    citizen = await create_person(conn, language="en")
     agent_person, _staff_member = await _staff(conn, "support")
     await sign_in_client(pages, conn, settings.secret_key, agent_person)
     form = {
@@ -142,7 +144,7 @@ async def test_staff_without_a_session_get_403_and_the_attempt_is_logged(
 ) -> None:
     _owner_person, owner = await _staff(conn, "support")
     intruder_person, intruder = await _staff(conn, "support")
-    citizen = await create_person(conn)
+    citizen = await create_person(conn, language="en")
     session = await open_session(conn, owner, open_request(await insz_of(conn, citizen)), secret=settings.secret_key)
     await sign_in_client(pages, conn, settings.secret_key, intruder_person)
     for path in ("", "/data/1", "/summary", "/contact", "/mandates"):
@@ -166,7 +168,7 @@ async def test_expiry_is_enforced_on_the_next_request(
     pages: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     agent_person, staff = await _staff(conn, "support")
-    citizen = await create_person(conn)
+    citizen = await create_person(conn, language="en")
     long_ago = datetime.now(UTC) - timedelta(minutes=31)
     session = await open_session(
         conn,
@@ -193,8 +195,10 @@ async def test_a_mandate_prepared_at_the_desk_starts_only_when_the_person_confir
     pages: httpx.AsyncClient, app: Litestar, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     agent_person, staff = await _staff(conn, "support")
-    citizen = await create_person(conn, given_name="Sofie", family_name="Peeters", email="sofie@example.be")
-    helper = await create_person(conn, given_name="Pieter", family_name="Janssens")
+    citizen = await create_person(
+        conn, language="en", given_name="Sofie", family_name="Peeters", email="sofie@example.be"
+    )
+    helper = await create_person(conn, language="en", given_name="Pieter", family_name="Janssens")
     session = await open_session(
         conn,
         staff,
@@ -258,8 +262,8 @@ async def test_the_signed_form_is_recorded_with_its_printed_reference(
     pages: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     agent_person, staff = await _staff(conn, "support")
-    citizen = await create_person(conn)
-    helper = await create_person(conn, family_name="Janssens")
+    citizen = await create_person(conn, language="en")
+    helper = await create_person(conn, language="en", family_name="Janssens")
     session = await open_session(
         conn,
         staff,
@@ -300,7 +304,7 @@ async def test_reviewers_see_sessions_per_agent_with_flags(
     pages: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
     _agent_person, staff = await _staff(conn, "support")
-    citizen = await create_person(conn)
+    citizen = await create_person(conn, language="en")
     sunday_night = datetime(2026, 11, 22, 21, 0, tzinfo=UTC)
     await open_session(
         conn, staff, open_request(await insz_of(conn, citizen)), secret=settings.secret_key, now=sunday_night

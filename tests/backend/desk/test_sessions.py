@@ -10,8 +10,9 @@ import pytest
 from backend.core.errors import Problem
 from backend.desk import session_queries
 from backend.desk.citizen import issue_presence_code
+from backend.desk.gate import end_session, extend_session, session_for
 from backend.desk.refusals import Refused
-from backend.desk.sessions import end_session, extend_session, open_session, session_for
+from backend.desk.sessions import open_session
 from notifications.rendering import render_notice
 from tests.backend.desk.desk_data import SECRET, desk_agent, insz_of, open_request, opened
 from tests.factories import create_person
