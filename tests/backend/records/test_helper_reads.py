@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from uuid import UUID
 
 import asyncpg
 import pytest
 
 from backend.core.identity.schemas import Person
 from backend.records.citizen import records_overview
-from backend.records.helper_reads import may_report_errors, read_category, shown_categories
+from backend.records.error_report_queries import select_own_reports
+from backend.records.error_reports import report_error
+from backend.records.helper_reads import may_report_errors, read_category, readable_reports, shown_categories
 from frontend.rendering import LOCALE_DIR
 from tests.backend.records import helper_contexts as contexts
 from tests.backend.records.citizen_data import make_citizen_file
@@ -25,6 +28,7 @@ from tests.backend.records.helper_contexts import EVERY_CATEGORY, WAGES_CATEGORI
 from tests.backend.records.institutions import Institution
 
 Context = Callable[[asyncpg.Connection, Person], Awaitable[Reader]]
+MESSAGE = "I stopped working for this employer on 31 March 2026."
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -120,3 +124,30 @@ async def test_each_context_sees_exactly_what_its_mandate_covers(
     before = len(await log_rows(conn, mother))
     assert await may_report_errors(conn, user) is expected.may_report
     assert len(await log_rows(conn, mother)) == before
+
+
+async def test_a_helper_sees_only_the_error_reports_in_covered_categories(
+    conn: asyncpg.Connection, onss: Institution
+) -> None:
+    mother = (await make_citizen_file(conn, onss, language="en")).person
+    dimona, drs = (await record_ids(conn, mother, "dimona"))[0], (await record_ids(conn, mother, "drs"))[0]
+    for record_id in (dimona, drs):
+        await report_error(conn, citizen_id=mother.person_id, record_id=UUID(record_id), message=MESSAGE)
+    reports = await select_own_reports(conn, mother.person_id, limit=10)
+    reader = await contexts.helper_reading(conn, mother)
+    before = len(await log_rows(conn, mother))
+
+    shown = await readable_reports(conn, reader.user, reports, channel="web")
+
+    assert [report.category for report in shown] == ["dimona"]
+    (row,) = (await log_rows(conn, mother))[before:]
+    assert (row.outcome, row.categories, row.record_refs, row.mandate_id) == (
+        "granted",
+        ["dimona"],
+        [dimona],
+        reader.mandate_id,
+    )
+    # The person herself sees both, and nothing is logged.
+    mine = await readable_reports(conn, (await contexts.myself(conn, mother)).user, reports, channel="web")
+    assert len(mine) == 2
+    assert len(await log_rows(conn, mother)) == before + 1
