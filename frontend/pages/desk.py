@@ -178,7 +178,7 @@ async def open_session_page(
 @get(f"{DESK_PATH}/sessions/{{session_id:uuid}}", name="desk-session", guards=[requires_desk], include_in_schema=False)
 async def session_page(
     request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], session_id: FromPath[UUID]
-) -> Template:
+) -> Response[Any]:
     """The session: who, time left, what you may help with."""
     staff = desk_staff(request)
     at = datetime.now(UTC)

@@ -16,7 +16,6 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
-from litestar.response import Template
 
 from backend.core.auth.guards import requires_desk
 from backend.core.errors import FieldError, Problem, validation_problem
@@ -49,7 +48,7 @@ class SignedForm(msgspec.Struct, kw_only=True):
     reference: str = ""
 
 
-def _scope_refusal(request: Request[Any, Any, Any], refused: Refused, session_id: UUID) -> Template:
+def _scope_refusal(request: Request[Any, Any, Any], refused: Refused, session_id: UUID) -> Response[Any]:
     return refused_page(request, refused, session_id=session_id if refused.kind == "desk-session-scope" else None)
 
 
@@ -61,7 +60,7 @@ async def _mandates_page(
     form: dict[str, Any],
     problem: Problem | None = None,
     created: Any = None,
-) -> Template:
+) -> Response[Any]:
     staff = desk_staff(request)
     language = current_language()
     drafts = await drafts_of_session(conn, staff, session_id)
@@ -93,7 +92,7 @@ async def _mandates_page(
 @get(_SESSION, name="desk-mandates", guards=[requires_desk], include_in_schema=False)
 async def mandates_page(
     request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], session_id: FromPath[UUID]
-) -> Template:
+) -> Response[Any]:
     """Prepare a mandate: who helps, with what, for how long; the mandates prepared in this session."""
     try:
         return await _mandates_page(request, conn, session_id, form={"themes": {}, "duration": "1_year"})
@@ -129,7 +128,7 @@ def _draft_request(form: Any) -> tuple[DraftRequest, dict[str, Any]]:
 @post(_SESSION, name="desk-mandates-post", guards=[requires_desk], include_in_schema=False, status_code=200)
 async def prepare_page(
     request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], session_id: FromPath[UUID]
-) -> Template:
+) -> Response[Any]:
     """Keep the prepared mandate and send the person their confirmation code."""
     form = await request.form()
     data, values = _draft_request(form)
@@ -159,7 +158,7 @@ async def printable_form(
     conn: NamedDependency[asyncpg.Connection],
     session_id: FromPath[UUID],
     draft_id: FromPath[UUID],
-) -> Template:
+) -> Response[Any]:
     """The form to print and have the person sign, with the consent text they agree to."""
     staff = desk_staff(request)
     try:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.response import Template
 
-from backend.core.errors import Problem
+from backend.core.errors import Problem, problem_from_exception, problem_response, wants_json
 from frontend.rendering import page
 
 
@@ -30,8 +30,12 @@ def by_field(problem: Problem) -> dict[str, str]:
     return found
 
 
-def refused_page(request: Request[Any, Any, Any], problem: Problem, *, session_id: object = None) -> Template:
-    """The refusal, in words, with a way back to the desk console."""
+def refused_page(
+    request: Request[Any, Any, Any], problem: Problem, *, session_id: object = None
+) -> Template | Response[bytes]:
+    """The refusal, in words, with a way back to the desk console (problem+json for a client asking for JSON)."""
+    if wants_json(request):
+        return problem_response(problem_from_exception(request, problem))
     return page(
         request,
         "pages/desk/refused.html",

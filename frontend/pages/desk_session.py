@@ -16,7 +16,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from backend.core.auth.guards import requires_desk
 from backend.core.errors import Problem
@@ -54,7 +54,7 @@ async def easy_read_page(
     conn: NamedDependency[asyncpg.Connection],
     session_id: FromPath[UUID],
     step: FromPath[int],
-) -> Template:
+) -> Response[Any]:
     """One category of the person's data on one screen, in large text, with next and previous."""
     try:
         screen = await easy_screen(conn, desk_staff(request), session_id, step, language=current_language())
@@ -75,7 +75,7 @@ async def easy_read_page(
 @get(f"{_SESSION}/summary", name="desk-summary", guards=[requires_desk], include_in_schema=False)
 async def summary_page(
     request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], session_id: FromPath[UUID]
-) -> Template:
+) -> Response[Any]:
     """A plain-language summary of the person's data and of this session, to print and take home."""
     language = current_language()
     staff = desk_staff(request)
@@ -102,7 +102,7 @@ def _language_options(chosen: str) -> list[dict[str, Any]]:
 @get(f"{_SESSION}/contact", name="desk-contact", guards=[requires_desk], include_in_schema=False)
 async def contact_page(
     request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], session_id: FromPath[UUID]
-) -> Template:
+) -> Response[Any]:
     """The person's e-mail address and language, to change as they ask."""
     try:
         person = await person_in_session(conn, desk_staff(request), session_id)
@@ -155,7 +155,7 @@ async def report_page(
     conn: NamedDependency[asyncpg.Connection],
     session_id: FromPath[UUID],
     record_id: FromPath[UUID],
-) -> Template:
+) -> Response[Any]:
     """Report an error in one record: the record, and what is wrong in it."""
     try:
         record = await record_for_report(conn, desk_staff(request), session_id, record_id, language=current_language())

@@ -150,8 +150,12 @@ async def test_staff_without_a_session_get_403_and_the_attempt_is_logged(
     for path in ("", "/data/1", "/summary", "/contact", "/mandates"):
         response = await pages.get(f"/desk/sessions/{session.session_id}{path}")
         assert response.status_code == 403, path
+    as_json = await pages.get(f"/desk/sessions/{session.session_id}/data/1", headers={"accept": "application/json"})
+    assert as_json.status_code == 403
+    assert as_json.headers["content-type"].startswith("application/problem+json")
+    assert as_json.json()["type"] == "urn:vitrine:problem:desk-session-not-yours"
     denied = await _denied(conn, citizen.person_id)
-    assert len(denied) == 5
+    assert len(denied) == 6
     assert {row["actor_ref"] for row in denied} == {intruder.pseudonym}
 
 
