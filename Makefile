@@ -40,7 +40,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 bench: install
-	$(BIN)/vitrine embedded -- sh -c "$(BIN)/python -m benchmarks && $(BIN)/python -m benchmarks.access_ingest && $(BIN)/python -m benchmarks.declaration_ingest"
+	$(BIN)/vitrine embedded -- sh -c "$(BIN)/python -m benchmarks && $(BIN)/python -m benchmarks.access_ingest && $(BIN)/python -m benchmarks.declaration_ingest && $(BIN)/python -m benchmarks.notification_latency"
 
 migrate: install
 	$(BIN)/vitrine embedded -- $(BIN)/vitrine migrate
