@@ -7,6 +7,7 @@ from here, so a page handler passes only what is its own.
 from __future__ import annotations
 
 import functools
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
@@ -56,16 +57,16 @@ def create_environment(*, auto_reload: bool = False) -> Environment:
 def _template_gettext(eval_context: EvalContext, message: str, **variables: Any) -> str:
     """`_()` in templates: translate, mark safe when autoescaping, then format with the (escaped) variables."""
     if eval_context.autoescape and not variables:
-        return _constant_message(i18n.current_language(), message)
+        return _constant_message(i18n.current_catalogue(), message)
     text = i18n.gettext(message)
     # Translations are ours (the catalogs), trusted as Jinja's own newstyle gettext trusts them.
     return (Markup(text) if eval_context.autoescape else text) % variables  # noqa: S704
 
 
 @functools.lru_cache(maxsize=8192)
-def _constant_message(language: str, message: str) -> Markup:
-    # Keyed by the language that is current while it is computed (i18n.gettext reads the same one).
-    return Markup(i18n.gettext(message)) % {}  # noqa: S704 (our catalogs, as above)
+def _constant_message(catalogue: NullTranslations, message: str) -> Markup:
+    # Keyed by the catalogue i18n.gettext reads now (a new one whenever catalogues are loaded).
+    return Markup(catalogue.gettext(message)) % {}  # noqa: S704 (our catalogs, as above)
 
 
 def template_config(*, auto_reload: bool = False) -> TemplateConfig[JinjaTemplateEngine]:

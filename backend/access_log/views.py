@@ -11,6 +11,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
+from gettext import NullTranslations
 from typing import Final, Literal, get_args
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from babel.lists import format_list
 from backend.access_log import view_queries
 from backend.access_log.schemas import Action, ActorKind, Channel, Outcome
 from backend.access_log.view_queries import LogRow
-from backend.core.i18n import N_, Language, _, current_language, gettext, set_language
+from backend.core.i18n import N_, Language, _, current_catalogue, current_language, set_language
 
 # The zone view_queries.select_log_rows uses for the period filter: the two must agree.
 BRUSSELS: Final = ZoneInfo("Europe/Brussels")
@@ -210,10 +211,21 @@ def babel_locale(language: str) -> str:
     return BABEL_LOCALES.get(language, BABEL_LOCALES["en"])
 
 
+@functools.lru_cache(maxsize=4096)
+def _translated(catalogue: NullTranslations, message: str) -> str:
+    return catalogue.gettext(message)
+
+
+def _label(message: str) -> str:
+    """gettext for the fixed labels and sentence patterns of entries: a page of fifty entries asks for some three
+    hundred of them, so each is looked up once per catalogue (the one gettext reads now)."""
+    return _translated(current_catalogue(), message)
+
+
 def category_label(code: str) -> str:
     """A category in words in the current language (an unknown code is shown as it is)."""
     label = CATEGORY_LABELS.get(code)
-    return code if label is None else gettext(label)
+    return code if label is None else _label(label)
 
 
 def capitalised(text: str) -> str:
@@ -258,7 +270,7 @@ def _why(row: LogRow, language: str) -> Why | None:
     label = PURPOSE_LABELS.get(event.purpose_code or "")
     return Why(
         purpose_code=event.purpose_code,
-        purpose=None if label is None else gettext(label),
+        purpose=None if label is None else _label(label),
         # The registry's text in the person's language; the reference stored with the event otherwise.
         legal_basis=row.purpose.legal_basis(language) if row.purpose is not None else event.legal_basis_ref,
         authorisation_ref=None if row.purpose is None else row.purpose.authorisation_ref,
@@ -289,13 +301,13 @@ def _sentence(*, who: Who, what: list[CategoryEntry], why: Why | None, row: LogR
         "date": _date_label(when, "long", language),
     }
     if event.outcome == "denied":
-        text = gettext(_DENIED) % values
+        text = _label(_DENIED) % values
     elif event.outcome == "error":
-        text = gettext(_FAILED) % values
+        text = _label(_FAILED) % values
     elif why is not None and why.purpose is not None:
-        text = gettext(_GRANTED_WITH_PURPOSE[event.action]) % {**values, "purpose": why.purpose}
+        text = _label(_GRANTED_WITH_PURPOSE[event.action]) % {**values, "purpose": why.purpose}
     else:
-        text = gettext(_GRANTED[event.action]) % values
+        text = _label(_GRANTED[event.action]) % values
     return capitalised(text)
 
 
@@ -314,14 +326,14 @@ def describe(row: LogRow, language: Language) -> LogEntry:
         time=_time_label(occurred.hour, occurred.minute, language),
         who=who,
         action=event.action,
-        action_label=gettext(ACTION_LABELS[event.action]),
+        action_label=_label(ACTION_LABELS[event.action]),
         what=what,
         why=why,
         outcome=event.outcome,
-        outcome_label=gettext(OUTCOME_LABELS[event.outcome]),
+        outcome_label=_label(OUTCOME_LABELS[event.outcome]),
         reason=event.reason,
         channel=event.channel,
-        channel_label=gettext(CHANNEL_LABELS[event.channel]),
+        channel_label=_label(CHANNEL_LABELS[event.channel]),
         case_ref=event.case_ref,
         sentence=_sentence(who=who, what=what, why=why, row=row, when=occurred.date(), language=language),
     )

@@ -97,6 +97,12 @@ def current_language() -> Language:
     return _current.get()
 
 
+def current_catalogue() -> gettext_module.NullTranslations:
+    """The translations `gettext` reads for the current language: a new object each time catalogues are loaded,
+    so it can key a cache of translated messages."""
+    return _catalogs.get(_current.get(), _UNTRANSLATED)
+
+
 def gettext(message: str) -> str:
     """Translate message into the current language."""
     return _catalogs.get(_current.get(), _UNTRANSLATED).gettext(message)
