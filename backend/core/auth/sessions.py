@@ -7,8 +7,9 @@ active; a session ends after 12 hours whatever happens.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Final, Literal
 from uuid import UUID
 
 import asyncpg
@@ -68,6 +69,18 @@ def issue_token(secret: str, *, session_id: UUID, person_id: UUID, now: datetime
 
 def read_token(secret: str, token: str) -> SessionClaims | None:
     """The claims of a valid, unexpired token; None for anything else."""
+    verified = _verified_token(secret, token)
+    if verified is None:
+        return None
+    claims, expires = verified
+    # The one check that changes with time is made on every call, exactly as pyjwt makes it.
+    return claims if expires > time.time() else None
+
+
+def _verified_token(secret: str, token: str) -> tuple[SessionClaims, int] | None:
+    cached = _verified_tokens.get((secret, token))
+    if cached is not None:
+        return cached
     try:
         claims = jwt.decode(
             token,
@@ -76,13 +89,27 @@ def read_token(secret: str, token: str) -> SessionClaims | None:
             audience=_AUDIENCE,
             options={"require": ["sid", "sub", "iat", "exp", "aud"]},
         )
-        return SessionClaims(
-            session_id=UUID(claims["sid"]),
-            person_id=UUID(claims["sub"]),
-            issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
+        verified = (
+            SessionClaims(
+                session_id=UUID(claims["sid"]),
+                person_id=UUID(claims["sub"]),
+                issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
+            ),
+            int(claims["exp"]),
         )
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
-        return None
+        return None  # refusals are not remembered: a token is only ever trusted after a full check
+    if len(_verified_tokens) >= _VERIFIED_TOKENS_KEPT:
+        _verified_tokens.pop(next(iter(_verified_tokens)))
+    _verified_tokens[(secret, token)] = verified
+    return verified
+
+
+# A browser sends the same token on every request for up to TOKEN_LIFETIME; its signature and claims were checked
+# in full the first time, and the same bytes under the same secret always check the same. Only the expiry is
+# checked again (read_token); the session row is still read on every request, so revocation is still immediate.
+_VERIFIED_TOKENS_KEPT: Final = 4096
+_verified_tokens: dict[tuple[str, str], tuple[SessionClaims, int]] = {}
 
 
 async def insert_session(conn: asyncpg.Connection, *, person_id: UUID, method: SignInMethod) -> UUID:
