@@ -57,11 +57,10 @@ async def recipients_by_category(
     two conditions an institution's look-up must meet.
     """
     codes = sorted({recipient.institution for category in categories for recipient in category.recipients})
-    institutions = {org.code: org for org in await citizen_queries.select_organisations_by_code(conn, codes)}
-    purposes = {
-        (purpose.org_id, purpose.code): purpose
-        for purpose in await citizen_queries.select_active_purposes(conn, [org.org_id for org in institutions.values()])
-    }
+    # Institutions and their active purposes in one round trip (this runs for every overview and category page).
+    rows = await citizen_queries.select_institutions_with_purposes(conn, codes)
+    institutions = {org.code: org for org, _ in rows}
+    purposes = {(purpose.org_id, purpose.code): purpose for _, purpose in rows if purpose is not None}
     found: dict[str, list[RecipientView]] = {}
     for category in categories:
         views = found.setdefault(category.code, [])

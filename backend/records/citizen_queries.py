@@ -138,18 +138,6 @@ async def select_organisations_by_kbo(conn: asyncpg.Connection, kbos: Sequence[s
     return [msgspec.convert(dict(row), Organisation) for row in rows]
 
 
-async def select_organisations_by_code(conn: asyncpg.Connection, codes: Sequence[str]) -> list[Organisation]:
-    """The institutions with these codes (ONSS, ONEM …)."""
-    rows = await conn.fetch(
-        """
-        SELECT org_id, kbo, kind, code, name_nl, name_fr, name_de
-        FROM organisations WHERE code = ANY($1::text[])
-        """,
-        list(codes),
-    )
-    return [msgspec.convert(dict(row), Organisation) for row in rows]
-
-
 async def select_organisations_by_id(conn: asyncpg.Connection, org_ids: Sequence[UUID]) -> list[Organisation]:
     """Organisations by id."""
     rows = await conn.fetch(
@@ -162,15 +150,46 @@ async def select_organisations_by_id(conn: asyncpg.Connection, org_ids: Sequence
     return [msgspec.convert(dict(row), Organisation) for row in rows]
 
 
-async def select_active_purposes(conn: asyncpg.Connection, org_ids: Sequence[UUID]) -> list[Purpose]:
-    """The active registered purposes of these institutions."""
+async def select_institutions_with_purposes(
+    conn: asyncpg.Connection, codes: Sequence[str]
+) -> list[tuple[Organisation, Purpose | None]]:
+    """The institutions with these codes, each with every active registered purpose it has (one row per purpose;
+    an institution without any comes once, with None), in one round trip."""
     rows = await conn.fetch(
         """
-        SELECT org_id, code, categories, legal_basis_nl, legal_basis_fr, legal_basis_de, legal_basis_en,
-               authorisation_ref
-        FROM purposes WHERE org_id = ANY($1::uuid[]) AND active
-        ORDER BY org_id, code
+        SELECT o.org_id, o.kbo, o.kind, o.code, o.name_nl, o.name_fr, o.name_de,
+               p.code AS purpose_code, p.categories, p.legal_basis_nl, p.legal_basis_fr, p.legal_basis_de,
+               p.legal_basis_en, p.authorisation_ref
+        FROM organisations AS o LEFT JOIN purposes AS p ON p.org_id = o.org_id AND p.active
+        WHERE o.code = ANY($1::text[])
+        ORDER BY o.org_id, p.code
         """,
-        list(org_ids),
+        list(codes),
     )
-    return [msgspec.convert(dict(row), Purpose) for row in rows]
+    found: list[tuple[Organisation, Purpose | None]] = []
+    for row in rows:
+        organisation = Organisation(
+            org_id=row["org_id"],
+            kbo=row["kbo"],
+            kind=row["kind"],
+            code=row["code"],
+            name_nl=row["name_nl"],
+            name_fr=row["name_fr"],
+            name_de=row["name_de"],
+        )
+        purpose = (
+            None
+            if row["purpose_code"] is None
+            else Purpose(
+                org_id=row["org_id"],
+                code=row["purpose_code"],
+                categories=tuple(row["categories"]),
+                legal_basis_nl=row["legal_basis_nl"],
+                legal_basis_fr=row["legal_basis_fr"],
+                legal_basis_de=row["legal_basis_de"],
+                legal_basis_en=row["legal_basis_en"],
+                authorisation_ref=row["authorisation_ref"],
+            )
+        )
+        found.append((organisation, purpose))
+    return found
