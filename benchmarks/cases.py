@@ -25,9 +25,12 @@ from litestar import Request, Response
 from redis.asyncio import Redis
 
 # Modules whose import registers cases, in report order.
-CASE_MODULES = ("benchmarks.http_pages", "benchmarks.access_log_pages")
+CASE_MODULES = ("benchmarks.http_pages", "benchmarks.access_log_pages", "benchmarks.records_pages")
 
 Kind = Literal["json", "html"]
+# Where a case's data lives: a fresh database made for the run (and dropped after it), or the national-scale
+# database (a million people, twenty million access events), generated once and kept (benchmarks/scale_data.py).
+Database = Literal["fresh", "scale"]
 
 # What a browser sends on every page request (the Accept-Language header drives Vitrine's language choice).
 BROWSER_HEADERS: Mapping[str, str] = {
@@ -111,6 +114,7 @@ class Case:
     expect_text: str | None = None
     # Send back the cookies Vitrine sets on a first visit (the CSRF cookie), as a browser would.
     browser_cookies: bool = True
+    database: Database = "fresh"
 
 
 CASES: dict[str, Case] = {}
@@ -129,6 +133,7 @@ def case(
     expect_status: int = 200,
     expect_text: str | None = None,
     browser_cookies: bool = True,
+    database: Database = "fresh",
 ) -> Callable[[BareHandler], BareHandler]:
     """Register a case whose baseline is the decorated bare handler."""
 
@@ -148,6 +153,7 @@ def case(
             expect_status=expect_status,
             expect_text=expect_text,
             browser_cookies=browser_cookies,
+            database=database,
         )
         return handler
 

@@ -33,6 +33,7 @@ from benchmarks.harness import (
     summarize,
 )
 from benchmarks.report import CaseResult, Report, update_document, write_results
+from benchmarks.scale_data import CITIZENS, EVENTS, SCALE_DATABASE, ensure_scale_data
 from benchmarks.servers import (
     HOST,
     ROOT,
@@ -280,8 +281,44 @@ def _commit() -> str | None:
     return head or None
 
 
+def measure_group(
+    options: Options, cases: list[Case], generator: LoadGenerator, bench_url: str, redis_url: str, workdir: Path
+) -> tuple[dict[str, dict[str, list[RunResult]]], dict[str, float | None]]:
+    """Prepare the cases in one database, serve it with Vitrine and the baseline, measure; runs and peak RSS."""
+    benchmark = Benchmark(options, cases, generator)
+    asyncio.run(benchmark.prepare(bench_url))
+    common = {
+        "VITRINE_ENV": "test",
+        "DATABASE_URL": bench_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": benchmark.secret_key,
+        "VITRINE_HOST": HOST,
+        "VITRINE_WEB_WORKERS": "1",
+    }
+    vitrine_port, baseline_port = free_port(), free_port()
+    vitrine_env = server_env({**common, "VITRINE_PORT": str(vitrine_port), "BASE_URL": f"http://{HOST}:{vitrine_port}"})
+    with Server("vitrine", vitrine_command(), vitrine_env, vitrine_port, "/healthz") as vitrine:
+        benchmark.prime(vitrine)
+        fixtures_path = workdir / f"fixtures-{cases[0].database}.json"
+        write_fixtures(fixtures_path, {name: primed.fixture for name, primed in benchmark.primed.items()})
+        baseline_env = server_env({**common, "VITRINE_PORT": str(baseline_port), FIXTURES_VARIABLE: str(fixtures_path)})
+        with Server("baseline", baseline_command(), baseline_env, baseline_port, READY_PATH) as baseline:
+            benchmark.verify_baseline(baseline)
+            runs = benchmark.measure(vitrine, baseline)
+            return runs, {"vitrine": vitrine.peak_rss_mib(), "baseline": baseline.peak_rss_mib()}
+
+
+def _highest(values: Sequence[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return max(known) if known else None
+
+
 def run(options: Options) -> Report:
-    """Set everything up, measure, tear everything down; the report of what was measured."""
+    """Set everything up, measure, tear everything down; the report of what was measured.
+
+    Cases on the fresh database and cases on the national-scale one are measured in two groups, each with its
+    own pair of servers; the scale database is generated on first use and kept for the next run.
+    """
     database_url = os.environ.get("DATABASE_URL")
     redis_url = os.environ.get("REDIS_URL")
     if not database_url or not redis_url:
@@ -290,39 +327,29 @@ def run(options: Options) -> Report:
     started = time.monotonic()
     load_at_start = _load_average()
     database = f"vitrine_bench_{os.getpid()}"
+    runs: dict[str, dict[str, list[RunResult]]] = {}
+    peaks: list[dict[str, float | None]] = []
     with tempfile.TemporaryDirectory(prefix="vitrine-bench-") as workdir:
         generator = choose_generator(options.generator, Path(workdir))
         print(f"benchmarks: {len(cases)} case(s), generator {generator.version()}", flush=True)
         machine = machine_info(database_url, redis_url, generator)
-        bench_url = asyncio.run(create_database(database_url, database))
-        try:
-            benchmark = Benchmark(options, cases, generator)
-            asyncio.run(benchmark.prepare(bench_url))
-            common = {
-                "VITRINE_ENV": "test",
-                "DATABASE_URL": bench_url,
-                "REDIS_URL": redis_url,
-                "SECRET_KEY": benchmark.secret_key,
-                "VITRINE_HOST": HOST,
-                "VITRINE_WEB_WORKERS": "1",
-            }
-            vitrine_port, baseline_port = free_port(), free_port()
-            vitrine_env = server_env(
-                {**common, "VITRINE_PORT": str(vitrine_port), "BASE_URL": f"http://{HOST}:{vitrine_port}"}
-            )
-            with Server("vitrine", vitrine_command(), vitrine_env, vitrine_port, "/healthz") as vitrine:
-                benchmark.prime(vitrine)
-                fixtures_path = Path(workdir) / "fixtures.json"
-                write_fixtures(fixtures_path, {name: primed.fixture for name, primed in benchmark.primed.items()})
-                baseline_env = server_env(
-                    {**common, "VITRINE_PORT": str(baseline_port), FIXTURES_VARIABLE: str(fixtures_path)}
-                )
-                with Server("baseline", baseline_command(), baseline_env, baseline_port, READY_PATH) as baseline:
-                    benchmark.verify_baseline(baseline)
-                    runs = benchmark.measure(vitrine, baseline)
-                    peak = {"vitrine": vitrine.peak_rss_mib(), "baseline": baseline.peak_rss_mib()}
-        finally:
-            asyncio.run(drop_database(database_url, database))
+        fresh = [case for case in cases if case.database == "fresh"]
+        scale = [case for case in cases if case.database == "scale"]
+        if fresh:
+            bench_url = asyncio.run(create_database(database_url, database))
+            try:
+                group_runs, peak = measure_group(options, fresh, generator, bench_url, redis_url, Path(workdir))
+                runs.update(group_runs)
+                peaks.append(peak)
+            finally:
+                asyncio.run(drop_database(database_url, database))
+        if scale:
+            print("benchmarks: national-scale database (generated on first use, then kept)", flush=True)
+            scale_url = asyncio.run(ensure_scale_data(database_url))
+            group_runs, peak = measure_group(options, scale, generator, scale_url, redis_url, Path(workdir))
+            runs.update(group_runs)
+            peaks.append(peak)
+    peak = {side: _highest([group[side] for group in peaks]) for side in ("vitrine", "baseline")}
     print(f"benchmarks: measured in {time.monotonic() - started:.0f} s", flush=True)
     results = tuple(
         CaseResult(
@@ -348,7 +375,10 @@ def run(options: Options) -> Report:
             "warmup_s": options.warmup_s,
             "repeat": options.repeat,
             "cases": [case.name for case in cases],
-            "database": "own database per run, migrated, dropped at the end",
+            "database": (
+                "own database per run, migrated, dropped at the end; scale cases: the kept national-scale "
+                f"database ({SCALE_DATABASE}: {CITIZENS:,} people, {EVENTS:,} access events)"
+            ),
             "load_average_1min": {"start": load_at_start, "end": _load_average()},
         },
         cases=results,
