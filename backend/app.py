@@ -22,6 +22,7 @@ from backend.access_log import citizen_routes, contest_routes
 from backend.access_log.receipt_routes import RECEIPT_ROUTES
 from backend.access_log.receipts import load_service_key
 from backend.access_log.routes import ReportedAccessController
+from backend.core.auth.cross_site import CrossSiteGuard
 from backend.core.auth.middleware import SessionMiddleware
 from backend.core.auth.oidc import OidcClient, OidcConfig
 from backend.core.auth.routes import InstitutionController
@@ -199,10 +200,12 @@ def create_app(
         dependencies={"conn": Provide(provide_connection)},
         lifespan=[lifespan],
         # TransactionMiddleware wraps SessionMiddleware: the session read borrows the request's connection.
-        middleware=[prometheus.middleware, TransactionMiddleware(), SessionMiddleware()],
+        # Cross-site refusals come first: nothing of a forged request should reach the database.
+        middleware=[prometheus.middleware, CrossSiteGuard(), TransactionMiddleware(), SessionMiddleware()],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
-            cookie_name="vitrine_csrf",
+            # Over https the prefix binds the cookie to this exact host, as for the session cookie.
+            cookie_name="__Host-vitrine_csrf" if settings.secure_cookies else "vitrine_csrf",
             cookie_secure=settings.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",

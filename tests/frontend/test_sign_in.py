@@ -227,7 +227,7 @@ async def test_production_has_no_demo_sign_in_and_sends_hsts(
         assert (await client.get("/dev/sign-in")).status_code == 404
         home = await client.get("/")
         assert home.headers["strict-transport-security"].startswith("max-age=")
-        csrf_cookie = next(v for v in home.headers.get_list("set-cookie") if v.startswith("vitrine_csrf="))
+        csrf_cookie = next(v for v in home.headers.get_list("set-cookie") if v.startswith("__Host-vitrine_csrf="))
         assert "Secure" in csrf_cookie
         assert "HttpOnly" in csrf_cookie
         assert "/dev/sign-in" not in (await client.get("/sign-in")).text
