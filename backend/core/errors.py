@@ -55,10 +55,19 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     RedisTimeoutError,
 )
 RETRY_AFTER_SECONDS = 5
+_LOST_CONNECTION_SIGNS = ("connection has been released back to the pool", "connection is closed")
 
 
 def is_unavailable(exc: BaseException) -> bool:
     """Whether the exception says a back end cannot be reached right now (rather than a fault in our code)."""
+    if isinstance(exc, asyncpg.InterfaceError):
+        # When the server closes a connection (a restart), asyncpg gives it back to the pool and detaches it from
+        # whoever borrowed it: their next call fails with one of these messages rather than a connection error.
+        return any(sign in str(exc) for sign in _LOST_CONNECTION_SIGNS)
+    if isinstance(exc, asyncpg.InternalClientError):
+        # A connection the server terminated while it sat idle in the pool (its shutdown notice arrives before the
+        # socket closes) refuses the next statement with this protocol-state error.
+        return "another operation" in str(exc)
     # asyncio raises a bare OSError ("Multiple exceptions: ... Connect call failed") when every address of a
     # host refuses; its subclasses (a missing file, a permission) are faults and stay 500s.
     return isinstance(exc, UNAVAILABLE_ERRORS) or type(exc) is OSError
@@ -240,7 +249,13 @@ def make_exception_handler(
         # Whatever the request wrote is rolled back (see backend.core.request_transaction).
         request.scope[FAILED_KEY] = True  # type: ignore[literal-required]
         problem = problem_from_exception(request, exc)
-        if problem.status >= 500:
+        if problem.status == HTTP_503_SERVICE_UNAVAILABLE and is_unavailable(exc):
+            # Expected during an outage, once per request: one line each, not a stack trace each.
+            logger.warning(
+                "back end unavailable",
+                extra={"error": type(exc).__name__, "path": request.scope.get("path_template", "")},
+            )
+        elif problem.status >= 500:
             logger.error(
                 "request failed",
                 exc_info=exc,
