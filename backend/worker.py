@@ -5,6 +5,7 @@ Jobs are plain async functions that take ids; resources (the database pool) live
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from datetime import UTC, datetime
@@ -14,6 +15,10 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Worker
 from prometheus_client import Counter, Histogram, start_http_server
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend.access_log.queries import create_partition
 from backend.core.auth import rate_limit
@@ -131,6 +136,20 @@ async def after_job_end(ctx: dict[str, Any]) -> None:
     JOBS_FINISHED.labels(function, "done").inc()
 
 
+# A Redis restart is ridden out rather than fatal: each command retries its connection with backoff (up to a
+# second apart, about a minute in all) before the worker gives up and exits for its supervisor to restart it.
+REDIS_RETRIES = 60
+
+
+def worker_redis_settings(redis_url: str) -> RedisSettings:
+    """The worker's Redis connection: the URL's server, with commands retried while Redis is unreachable."""
+    return dataclasses.replace(
+        RedisSettings.from_dsn(redis_url),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError, OSError],
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), REDIS_RETRIES),
+    )
+
+
 def build_worker(settings: Settings, *, burst: bool = False, handle_signals: bool = True) -> Worker:
     """An arq worker with every job and cron of Vitrine."""
     if settings.database_url is None:
@@ -146,7 +165,7 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
             cron(create_access_log_partitions, hour={3}, minute={15}, second={0}, run_at_startup=True, unique=True),
             *NOTIFICATION_CRONS,
         ],
-        redis_settings=RedisSettings.from_dsn(settings.redis_url),
+        redis_settings=worker_redis_settings(settings.redis_url),
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         on_job_start=on_job_start,
