@@ -43,6 +43,7 @@ from frontend.assets import serve_static
 from frontend.pages import access_log as access_log_pages
 from frontend.pages import (
     access_log_contest,
+    agent_clients,
     desk_help,
     desk_mandates,
     desk_review,
@@ -178,6 +179,7 @@ def create_app(
         *helpers_pages.ROUTES,
         *helping_pages.ROUTES,
         *organisation_clients.ROUTES,
+        *agent_clients.ROUTES,
         *desk_pages.ROUTES,
         *desk_session.ROUTES,
         *desk_mandates.ROUTES,

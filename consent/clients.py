@@ -1,5 +1,6 @@
 """An organisation's clients and agents, as its access managers see them: every mandate it holds, who may use
-each one (named for that client, or for all clients), and the people who could be named."""
+each one (named for that client, or for all clients), and the people who could be named; and, for an agent, the
+clients they are named for."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import asyncpg
 import msgspec
 
 from backend.core.auth.actors import SignedIn
-from consent import client_queries, service
+from consent import client_queries, mandate_queries, service
 from consent.schemas import MandateOut
+from consent.views import mandates_out
 
 
 class AgentOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,3 +73,18 @@ async def organisation_clients(
         clients=[ClientOut(mandate=m, agents=named.get(m.mandate_id, [])) for m in mandates],
         people=people,
     )
+
+
+async def clients_of_agent(
+    conn: asyncpg.Connection, user: SignedIn, *, now: datetime | None = None
+) -> list[MandateOut]:
+    """The clients the signed-in agent may act for now, as agent of the organisation they work for in this session.
+
+    Only mandates the organisation names them for (alone, or for all clients) are returned; outside an
+    organisation's context the list is empty.
+    """
+    if user.acting_org is None:
+        return []
+    at = now or datetime.now(UTC)
+    rows = await mandate_queries.select_agent_client_mandates(conn, user.acting_org, user.person.person_id, at)
+    return await mandates_out(conn, rows, user.person.language, at)

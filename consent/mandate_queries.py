@@ -170,6 +170,43 @@ async def select_mandates_of_organisation(conn: asyncpg.Connection, org_id: UUID
     )
 
 
+# The organisation's ($2) active mandates with an active theme that its agent ($3) is named for.
+_AGENT_CLIENTS: Final[LiteralString] = """
+    WHERE m.mandatary_org_id = $2 AND mandate_is_active(m, $1)
+      AND EXISTS (
+          SELECT FROM mandate_themes AS t
+          WHERE t.citizen_id = m.citizen_id AND t.mandate_id = m.mandate_id
+            AND mandate_theme_is_active(t, $1)
+      )
+      AND EXISTS (
+          SELECT FROM organisation_members AS om
+          WHERE om.org_id = $2 AND om.person_id = $3 AND om.active
+      )
+      AND (
+          EXISTS (
+              SELECT FROM mandate_agent_assignments AS a
+              WHERE a.citizen_id = m.citizen_id AND a.mandate_id = m.mandate_id
+                AND a.agent_person_id = $3 AND a.removed_at IS NULL
+          )
+          OR EXISTS (
+              SELECT FROM organisation_agent_assignments AS oa
+              WHERE oa.org_id = $2 AND oa.agent_person_id = $3 AND oa.removed_at IS NULL
+          )
+      )
+    ORDER BY c.family_name, c.given_name, m.created_at DESC
+"""
+
+
+async def select_agent_client_mandates(
+    conn: asyncpg.Connection, org_id: UUID, agent_id: UUID, at: datetime
+) -> list[MandateRow]:
+    """The organisation's active mandates this agent may use (named for it or for all clients), by client name.
+
+    Nothing about a client the agent is not named for leaves the database.
+    """
+    return _rows(await conn.fetch(_SELECT_MANDATES + _AGENT_CLIENTS, at, org_id, agent_id))
+
+
 async def select_mandate_themes(
     conn: asyncpg.Connection, keys: Sequence[tuple[UUID, UUID]], at: datetime
 ) -> list[MandateThemeRow]:

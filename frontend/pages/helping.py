@@ -71,7 +71,10 @@ async def helping_page(request: Request[Any, Any, Any], conn: NamedDependency[as
 async def act_for_page(
     request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], data: URLEncodedBody[ActForm]
 ) -> Response[Any]:
-    """Act for this person from now on (the banner shows on every page), if an active mandate allows it."""
+    """Act for this person from now on (the banner shows on every page), if an active mandate allows it.
+
+    Working as agent of an organisation, the mandate must be the organisation's and name this agent.
+    """
     user = signed_in_user(request)
     try:
         citizen_id = UUID(data.citizen_id)
@@ -79,7 +82,7 @@ async def act_for_page(
         citizen_id = None
     decision = None if citizen_id is None else await start_acting_for(conn, user, citizen_id)
     if decision is None or not decision.allowed:
-        return page(request, "pages/helping/act-refused.html", status_code=403)
+        return page(request, "pages/helping/act-refused.html", status_code=403, as_agent=user.acting_org is not None)
     return Redirect(path="/my", status_code=303)
 
 

@@ -66,9 +66,14 @@ RULES: dict[str, dict[str, str]] = {
     "mandates-not-acting": rule("ok", **ACTING_403),
     # One's own notices: acting for someone, a helper still reads only their own.
     "own-notice": rule("404", citizen="ok"),
-    # Starting to act for the subject: refusals of anyone but the subject go to the subject's log.
-    "act-for": rule("403+log", citizen="403", helper_read="ok", helper_act="ok", helper_other_theme="ok"),
+    # Starting to act for the subject: refusals of anyone but the subject go to the subject's log. The agent the
+    # organisation names for the subject's mandate may, working as its agent.
+    "act-for": rule(
+        "403+log", citizen="403", helper_read="ok", helper_act="ok", helper_other_theme="ok", agent_assigned="ok"
+    ),
     "access-manager": _only(("org_manager",), "403"),
+    # People who work for an organisation (their own client list holds only the clients they are named for).
+    "agent": _only(("org_manager", "agent_assigned", "agent_unassigned"), "403"),
     # An organisation's mandate by id: nobody but its access managers learns that it exists.
     "org-mandate": rule("404", org_manager="ok"),
     # What is held about the subject: a helper sees what the mandate's themes cover, and a refusal is logged.
@@ -226,6 +231,7 @@ route("POST /api/v1/mandates/organisations/{org_id:uuid}/agents", "access-manage
 route("GET /api/v1/mandates/organisations/{org_id:uuid}", "access-manager")
 route("DELETE /api/v1/mandates/organisations/{org_id:uuid}/agents/{agent_id:uuid}", "access-manager")
 route("GET /organisation/clients", "access-manager")
+route("GET /organisation/my-clients", "agent")
 org_form = form(org_id="org_id", agent_id="unassigned")
 route("POST /organisation/clients/mandates/{mandate_id:uuid}/agents", "access-manager", ORG_MANDATE, org_form)
 route("POST /organisation/clients/mandates/{mandate_id:uuid}/agents/remove", "access-manager", ORG_MANDATE, org_form)

@@ -40,7 +40,8 @@ def session_cookie(settings: Settings, token: str | None) -> Cookie:
     )
 
 
-ActingForCheck = Callable[[asyncpg.Connection, UUID, UUID], Awaitable[bool]]
+# (connection, person, citizen acted for, organisation worked for or None): may the person still act for them?
+ActingForCheck = Callable[[asyncpg.Connection, UUID, UUID, UUID | None], Awaitable[bool]]
 
 
 async def resolve_signed_in(
@@ -49,21 +50,22 @@ async def resolve_signed_in(
     """Load the live session and everything the acting context needs.
 
     Acting for someone is re-checked on every request (`may_act_for`, provided by the mandates area through the
-    composition root): when the mandate has ended, the session quietly goes back to acting for oneself, so a
-    revocation is felt by the very next request.
+    composition root), in the session's context (for oneself, or as agent of the organisation worked for): when
+    the mandate has ended or the agent is no longer named for it, the session quietly goes back to acting for
+    oneself (or for the organisation), so a revocation is felt by the very next request.
     """
     found = await session_queries.select_signed_in(conn, claims.session_id, claims.person_id)
     if found is None:
         return None, None
     row, person, memberships, staff = found.session, found.person, found.memberships, found.staff
+    acting_org = row.acting_org if row.acting_org and any(m.org_id == row.acting_org for m in memberships) else None
     acting_for = None
     if row.acting_for is not None:
         async with conn.transaction():
-            if may_act_for is not None and await may_act_for(conn, person.person_id, row.acting_for):
+            if may_act_for is not None and await may_act_for(conn, person.person_id, row.acting_for, acting_org):
                 acting_for = await identity_queries.select_person(conn, row.acting_for)
             else:
                 await sessions.update_acting_context(conn, row.session_id, acting_for=None, acting_org=row.acting_org)
-    acting_org = row.acting_org if row.acting_org and any(m.org_id == row.acting_org for m in memberships) else None
     return (
         SignedIn(
             person=person,

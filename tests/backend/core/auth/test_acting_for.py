@@ -22,7 +22,8 @@ async def test_acting_for_is_kept_only_while_allowed(
     await sessions.update_acting_context(conn, session_id, acting_for=citizen.person_id, acting_org=None)
     asked: list[tuple[UUID, UUID]] = []
 
-    async def may_act_for(_: asyncpg.Connection, helper_id: UUID, citizen_id: UUID) -> bool:
+    async def may_act_for(_: asyncpg.Connection, helper_id: UUID, citizen_id: UUID, org_id: UUID | None) -> bool:
+        assert org_id is None, "acting for oneself: no organisation"
         asked.append((helper_id, citizen_id))
         return bool(allowed)
 
