@@ -61,6 +61,18 @@ async def set_preference(
     await preference_queries.upsert_preference(conn, citizen_id, kind, channel, enabled)
 
 
+async def quiet_hours(conn: asyncpg.Connection, citizen_id: UUID) -> QuietHours | None:
+    """The person's quiet hours for notifications on devices, if set."""
+    return await preference_queries.select_quiet_hours(conn, citizen_id)
+
+
+async def set_quiet_hours(conn: asyncpg.Connection, citizen_id: UUID, hours: QuietHours | None) -> None:
+    """Set the person's quiet hours (None clears them); pushes already waiting keep the time they were given."""
+    await preference_queries.upsert_quiet_hours(
+        conn, citizen_id, hours.quiet_from if hours else None, hours.quiet_to if hours else None
+    )
+
+
 def in_quiet_hours(hours: QuietHours | None, moment: datetime) -> bool:
     """True when the moment falls in the person's quiet hours (Brussels time; the start is included, the end not;
     a period such as 22:00-07:00 runs past midnight)."""

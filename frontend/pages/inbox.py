@@ -20,14 +20,15 @@ from backend.access_log.written_time import brussels_datetime
 from backend.core.auth.guards import requires_sign_in, signed_in_user
 from backend.core.errors import Problem
 from backend.core.i18n import _, current_language
-from frontend.pages.push_devices import push_context
+from frontend.pages.push_devices import push_context, read_quiet_hours
 from frontend.rendering import page
 from notifications import inbox as inbox_service
-from notifications.preferences import kind_label, preference_table, set_preference
+from notifications.preferences import kind_label, preference_table, set_preference, set_quiet_hours
 from notifications.schemas import KINDS, SWITCHABLE_CHANNELS, Notification
 
 INBOX_PATH: Final = "/inbox"
 PREFERENCES_PATH: Final = "/inbox/preferences"
+QUIET_HOURS_PATH: Final = "/inbox/quiet-hours"
 
 
 def notice_path(notification_id: UUID) -> str:
@@ -67,10 +68,9 @@ async def inbox_page(request: Request[Any, Any, Any], conn: NamedDependency[asyn
     )
 
 
-@get(PREFERENCES_PATH, name="inbox-preferences", guards=[requires_sign_in], include_in_schema=False)
-async def preferences_page(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]) -> Template:
-    """Per kind of message, where it reaches the person: the inbox always, e-mail and devices as chosen; and the
-    devices that show notifications."""
+async def _preferences_page(
+    request: Request[Any, Any, Any], conn: asyncpg.Connection, *, status_code: int = 200, **override: Any
+) -> Template:
     user = signed_in_user(request)
     table = await preference_table(conn, user.person.person_id)
     rows = [
@@ -81,17 +81,23 @@ async def preferences_page(request: Request[Any, Any, Any], conn: NamedDependenc
         }
         for kind in KINDS
     ]
-    return page(
-        request,
-        "pages/inbox/preferences.html",
-        rows=rows,
-        has_email=bool(user.person.email),
-        saved=request.query_params.get("saved") == "1",
+    context = {
+        "rows": rows,
+        "has_email": bool(user.person.email),
+        "saved": request.query_params.get("saved"),
         # The inbox's own links (shared with the list) show the unread count.
-        archived=False,
-        unread=await inbox_service.unread_count(conn, user.person.person_id),
+        "archived": False,
+        "unread": await inbox_service.unread_count(conn, user.person.person_id),
         **await push_context(request, conn),
-    )
+    }
+    return page(request, "pages/inbox/preferences.html", status_code=status_code, **{**context, **override})
+
+
+@get(PREFERENCES_PATH, name="inbox-preferences", guards=[requires_sign_in], include_in_schema=False)
+async def preferences_page(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]) -> Template:
+    """Per kind of message, where it reaches the person: the inbox always, e-mail and devices as chosen; the
+    quiet hours of the devices, and the devices that show notifications."""
+    return await _preferences_page(request, conn)
 
 
 @post(PREFERENCES_PATH, name="inbox-preferences-save", guards=[requires_sign_in], include_in_schema=False)
@@ -104,6 +110,23 @@ async def save_preferences_page(request: Request[Any, Any, Any], conn: NamedDepe
         for channel in SWITCHABLE_CHANNELS:
             await set_preference(conn, owner, kind, channel, form.get(f"{channel}-{kind}") == "on")
     return Redirect(path=f"{PREFERENCES_PATH}?saved=1", status_code=303)
+
+
+@post(QUIET_HOURS_PATH, name="inbox-quiet-hours-save", guards=[requires_sign_in], include_in_schema=False)
+async def save_quiet_hours_page(
+    request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
+) -> Template | Redirect:
+    """Set the daily period without notifications on devices (both times), or clear it (both empty); a mistake
+    shows the page again with an error summary and changes nothing."""
+    form = await request.form()
+    raw_from, raw_to = str(form.get("quiet_from", "")).strip(), str(form.get("quiet_to", "")).strip()
+    hours, errors = read_quiet_hours(raw_from, raw_to)
+    if errors:
+        return await _preferences_page(
+            request, conn, status_code=422, quiet_errors=errors, quiet_from=raw_from, quiet_to=raw_to
+        )
+    await set_quiet_hours(conn, _owner(request), hours)
+    return Redirect(path=f"{PREFERENCES_PATH}?saved=quiet", status_code=303)
 
 
 @get(f"{INBOX_PATH}/{{notification_id:uuid}}", name="inbox-notice", guards=[requires_sign_in], include_in_schema=False)
@@ -163,6 +186,7 @@ ROUTES: Final[list[Any]] = [
     inbox_page,
     preferences_page,
     save_preferences_page,
+    save_quiet_hours_page,
     notice_page,
     mark_read_page,
     archive_page,

@@ -8,6 +8,8 @@ one's devices does not.
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from typing import Any, Final
 from uuid import UUID
 
@@ -24,9 +26,11 @@ from backend.core.i18n import _, current_language
 from backend.core.settings import Settings
 from frontend.assets import STATIC_DIR
 from notifications import push_subscriptions
+from notifications.preferences import quiet_hours
 from notifications.push_keys import application_server_key, vapid_private_key
 from notifications.push_routes import PushSubscriptionController
 from notifications.push_subscriptions import UNKNOWN_DEVICE
+from notifications.schemas import QuietHours
 
 SERVICE_WORKER_PATH: Final = "/sw.js"
 PREFERENCES_PATH: Final = "/inbox/preferences"
@@ -41,6 +45,30 @@ def service_worker() -> Response[bytes]:
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
     )
+
+
+_CLOCK: Final = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def read_quiet_hours(raw_from: str, raw_to: str) -> tuple[QuietHours | None, list[dict[str, str]]]:
+    """Quiet hours from the form's two "HH:MM" fields (both empty: none), or the errors for the error summary."""
+    if not raw_from and not raw_to:
+        return None, []
+    errors = [
+        {"field_id": field_id, "message": message}
+        for field_id, raw, message in (
+            ("quiet_from", raw_from, _("Enter the time the quiet hours start, like 22:00")),
+            ("quiet_to", raw_to, _("Enter the time the quiet hours end, like 07:00")),
+        )
+        if not _CLOCK.match(raw)
+    ]
+    if errors:
+        return None, errors
+    if raw_from == raw_to:
+        return None, [
+            {"field_id": "quiet_to", "message": _("The quiet hours must end at another time than they start")}
+        ]
+    return QuietHours(quiet_from=time.fromisoformat(raw_from), quiet_to=time.fromisoformat(raw_to)), []
 
 
 async def push_context(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> dict[str, Any]:
@@ -58,7 +86,11 @@ async def push_context(request: Request[Any, Any, Any], conn: asyncpg.Connection
         }
         for item in await push_subscriptions.devices(conn, owner)
     ]
+    hours = await quiet_hours(conn, owner)
     return {
+        "quiet_from": hours.quiet_from.strftime("%H:%M") if hours else "",
+        "quiet_to": hours.quiet_to.strftime("%H:%M") if hours else "",
+        "quiet_errors": [],
         "push_devices": devices,
         "push_public_key": application_server_key(vapid_private_key(settings)),
         "push_api": PushSubscriptionController.path,

@@ -4,6 +4,7 @@ needed), the explanation without JavaScript, and the opt-in button with it, in a
 from __future__ import annotations
 
 import re
+from datetime import time
 
 import asyncpg
 import httpx
@@ -12,7 +13,8 @@ import pytest
 from backend.core.identity.demo import PERSONAS
 from backend.core.settings import Settings
 from notifications import push_queries
-from notifications.preferences import channel_enabled
+from notifications.preferences import channel_enabled, quiet_hours
+from notifications.schemas import QuietHours
 from tests import browser as harness
 from tests.browser import PHONE_WIDTH, PageFactory, assert_accessible
 from tests.factories import create_person, csrf_token, sign_in_client
@@ -70,6 +72,38 @@ async def test_removing_a_device_needs_the_form_token(
     refused = await client.post(f"/inbox/devices/{device['subscription_id']}/remove", data={})
     assert refused.status_code == 403
     assert await push_queries.count_active(conn, person.person_id) == 1
+
+
+async def test_quiet_hours_are_set_checked_and_cleared(
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+) -> None:
+    person = await create_person(conn, language="en")
+    await sign_in_client(client, conn, settings.secret_key, person)
+    token = await csrf_token(client, "/inbox/preferences")
+    saved = await client.post("/inbox/quiet-hours", data={CSRF: token, "quiet_from": "22:00", "quiet_to": "07:00"})
+    assert saved.status_code == 303
+    assert saved.headers["location"] == "/inbox/preferences?saved=quiet"
+    assert await quiet_hours(conn, person.person_id) == QuietHours(quiet_from=time(22, 0), quiet_to=time(7, 0))
+    page = (await client.get("/inbox/preferences")).text
+    assert 'name="quiet_from" value="22:00"' in page
+    assert 'name="quiet_to" value="07:00"' in page
+
+    for bad, field, message in (
+        ({"quiet_from": "22:00", "quiet_to": ""}, "quiet_to", "Enter the time the quiet hours end, like 07:00"),
+        ({"quiet_from": "25:00", "quiet_to": "07:00"}, "quiet_from", "Enter the time the quiet hours start"),
+        ({"quiet_from": "08:00", "quiet_to": "08:00"}, "quiet_to", "must end at another time than they start"),
+    ):
+        refused = await client.post("/inbox/quiet-hours", data={CSRF: token, **bad})
+        assert refused.status_code == 422
+        assert 'class="error-summary"' in refused.text
+        assert f'href="#{field}"' in refused.text
+        assert message in refused.text
+        assert f'id="{field}" name="{field}" value="{bad[field]}"' in refused.text, "what was typed is kept"
+    assert await quiet_hours(conn, person.person_id) == QuietHours(quiet_from=time(22, 0), quiet_to=time(7, 0))
+
+    cleared = await client.post("/inbox/quiet-hours", data={CSRF: token, "quiet_from": "", "quiet_to": ""})
+    assert cleared.status_code == 303
+    assert await quiet_hours(conn, person.person_id) is None
 
 
 SOFIE = next(persona for persona in PERSONAS if persona.key == "sofie")
