@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from litestar.datastructures import State
 
 from backend.access_log.contests import open_contest
-from backend.access_log.queries import select_chain
 from backend.access_log.schemas import Accessor
 from backend.access_log.service import record_access
 from backend.core.auth import sessions
@@ -112,8 +111,10 @@ class World:
 
     async def denied_events(self, conn: asyncpg.Connection) -> int:
         """How many denied events the subject's access log holds."""
-        chain = await select_chain(conn, self.subject.person_id)
-        return sum(1 for row in chain if row.outcome == "denied")
+        count = await conn.fetchval(
+            "SELECT count(*) FROM access_events WHERE citizen_id = $1 AND outcome = 'denied'", self.subject.person_id
+        )
+        return int(count)
 
 
 async def _session(
