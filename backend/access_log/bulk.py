@@ -8,9 +8,9 @@ identical to calling `record_access` once per event, which the tests check by ve
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -21,7 +21,7 @@ from backend.access_log.chain import GENESIS, row_hash, timestamp_us
 from backend.access_log.schemas import EVENT_COLUMNS, AccessEvent, Accessor, Action, Channel, Outcome
 
 
-class NewAccess(msgspec.Struct, frozen=True, kw_only=True):
+class NewAccess(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One access to append in a batch (what `record_access` takes as arguments)."""
 
     citizen_id: UUID
@@ -41,34 +41,31 @@ class NewAccess(msgspec.Struct, frozen=True, kw_only=True):
     source_event_id: str | None = None
 
 
-_LOCK_HEADS: Final = """
-    SELECT citizen_id, last_seq, last_hash, now() AS now FROM access_log_heads
-    WHERE citizen_id = ANY($1::uuid[]) ORDER BY citizen_id FOR UPDATE
-"""
-
-
 async def _lock_heads(conn: asyncpg.Connection, citizens: list[UUID]) -> tuple[dict[UUID, tuple[int, bytes]], datetime]:
-    """Lock the heads of the batch's citizens in citizen order, first creating those that do not exist yet.
+    """Create the heads that do not exist yet, then lock every head of the batch, in citizen order.
 
-    Most citizens of a batch already have a head, so the common case is one `SELECT … FOR UPDATE`, which only
-    marks each row (the upsert used before wrote a new version of every head merely to lock it). Missing heads
-    are inserted in citizen order and locked by a statement of their own, which also sees a head that a
-    concurrent batch created and committed while this one waited on it.
+    `ON CONFLICT DO UPDATE` (used before) wrote a new version of every existing head only to lock it;
+    `FOR UPDATE` only marks the row. The lock is a statement of its own, after the insert, so that it sees a head
+    that a concurrent batch created and committed while this one waited on it in the insert. All locks of the
+    batch are taken by that one sorted statement: locking known heads first and new ones afterwards would take
+    locks out of order, and two batches could deadlock.
     """
-    rows = await conn.fetch(_LOCK_HEADS, citizens)
-    if len(rows) < len(citizens):
-        found = {row["citizen_id"] for row in rows}
-        missing = [citizen for citizen in citizens if citizen not in found]
-        await conn.execute(
-            """
-            INSERT INTO access_log_heads (citizen_id, last_seq, last_hash)
-            SELECT id, 0, $2 FROM unnest($1::uuid[]) AS id ORDER BY id
-            ON CONFLICT (citizen_id) DO NOTHING
-            """,
-            missing,
-            GENESIS,
-        )
-        rows = [*rows, *await conn.fetch(_LOCK_HEADS, missing)]
+    await conn.execute(
+        """
+        INSERT INTO access_log_heads (citizen_id, last_seq, last_hash)
+        SELECT id, 0, $2 FROM unnest($1::uuid[]) AS id ORDER BY id
+        ON CONFLICT (citizen_id) DO NOTHING
+        """,
+        citizens,
+        GENESIS,
+    )
+    rows = await conn.fetch(
+        """
+        SELECT citizen_id, last_seq, last_hash, now() AS now FROM access_log_heads
+        WHERE citizen_id = ANY($1::uuid[]) ORDER BY citizen_id FOR UPDATE
+        """,
+        citizens,
+    )
     heads = {row["citizen_id"]: (int(row["last_seq"]), bytes(row["last_hash"])) for row in rows}
     return heads, rows[0]["now"]
 
@@ -87,17 +84,16 @@ def _event_ids(count: int) -> list[UUID]:
     return [pgproto.UUID(data[offset : offset + 16]) for offset in range(0, 16 * count, 16)]
 
 
-async def record_accesses(conn: asyncpg.Connection, accesses: Sequence[NewAccess]) -> list[AccessEvent]:
-    """Append a batch of events in the caller's transaction; events of one citizen keep the batch's order."""
-    if not accesses:
-        return []
-    for access in accesses:
-        if access.outcome != "granted" and not access.reason:
-            raise ValueError("a denied or failed access needs a reason")
-    heads, now = await _lock_heads(conn, sorted({access.citizen_id for access in accesses}))
+def _chained_rows(
+    accesses: Sequence[NewAccess], heads: dict[UUID, tuple[int, bytes]], now: datetime, events: list[AccessEvent]
+) -> Iterator[tuple[Any, ...]]:
+    """The batch's rows in column order, each chained to the previous event of its citizen.
+
+    A generator, consumed by the COPY: asyncpg sends what it has encoded about every 512 KB, so the server
+    stores the first rows while the next ones are hashed (the two run on different cores). Moves `heads` along
+    and appends each event to `events` as it goes.
+    """
     logged_us = timestamp_us(now)
-    rows: list[tuple[Any, ...]] = []
-    events: list[AccessEvent] = []
     for access, event_id in zip(accesses, _event_ids(len(accesses)), strict=True):
         citizen_id, accessor = access.citizen_id, access.accessor
         last_seq, last_hash = heads[citizen_id]
@@ -131,38 +127,27 @@ async def record_accesses(conn: asyncpg.Connection, accesses: Sequence[NewAccess
         occurred_us = logged_us if access.occurred_at is None else timestamp_us(occurred_at)
         digest = row_hash(last_hash, values, occurred_us, logged_us)
         row = (*values, last_hash, digest)
-        rows.append(row)
-        events.append(
-            AccessEvent(
-                citizen_id=citizen_id,
-                seq=last_seq + 1,
-                event_id=event_id,
-                occurred_at=occurred_at,
-                logged_at=now,
-                actor_kind=accessor.kind,
-                actor_org_id=accessor.org_id,
-                actor_client_id=accessor.client_id,
-                actor_system=accessor.system,
-                actor_role=accessor.role,
-                actor_ref=accessor.ref,
-                mandate_id=access.mandate_id,
-                purpose_code=access.purpose_code,
-                legal_basis_ref=access.legal_basis_ref,
-                categories=values[14],
-                record_refs=values[15],
-                case_ref=access.case_ref,
-                channel=access.channel,
-                action=access.action,
-                outcome=access.outcome,
-                reason=access.reason,
-                source=access.source,
-                source_event_id=access.source_event_id,
-                prev_hash=last_hash,
-                hash=digest,
-            )
-        )
+        events.append(AccessEvent(*row))
         heads[citizen_id] = (last_seq + 1, digest)
-    await conn.copy_records_to_table("access_events", records=rows, columns=list(EVENT_COLUMNS))
+        yield row
+
+
+async def record_accesses(conn: asyncpg.Connection, accesses: Sequence[NewAccess]) -> list[AccessEvent]:
+    """Append a batch of events in the caller's transaction; events of one citizen keep the batch's order."""
+    if not accesses:
+        return []
+    # Everything that could refuse an event is checked before the first write: the rows are made during the COPY.
+    for access in accesses:
+        if access.outcome != "granted" and not access.reason:
+            raise ValueError("a denied or failed access needs a reason")
+        if access.occurred_at is not None and access.occurred_at.tzinfo is None:
+            raise ValueError("naive timestamp in the access log field occurred_at")
+    # In no particular order: the statements sort them (sorting uuids in Python cost more per batch).
+    heads, now = await _lock_heads(conn, list({access.citizen_id for access in accesses}))
+    events: list[AccessEvent] = []
+    await conn.copy_records_to_table(
+        "access_events", records=_chained_rows(accesses, heads, now, events), columns=list(EVENT_COLUMNS)
+    )
     citizens = list(heads)
     await conn.execute(
         """
