@@ -185,8 +185,12 @@ async def describe_reports(
     language: Language,
     *,
     registry: Registry = REGISTRY,
+    giver: str | None = None,
 ) -> list[ErrorReportView]:
-    """Reports in the person's language, each with the record it is about in one line and the institution's name."""
+    """Reports in the person's language, each with the record it is about in one line and the institution's name.
+
+    `giver` is the person's name when a helper reads: who filed a report is then said from the helper's side.
+    """
     records = await citizen_queries.select_own_records_by_id(
         conn, citizen_id, sorted({report.record_id for report in reports})
     )
@@ -196,12 +200,12 @@ async def describe_reports(
             record.record_id: describe_record(record, context, registry=registry).summary for record in records
         }
         views = _report_views(reports, summaries, await _institution_names(conn, reports, language), language, registry)
-        filers = await _filers(conn, citizen_id, reports, language)
+        filers = await _filers(conn, citizen_id, reports, language, giver)
     return [msgspec.structs.replace(view, filed_by=filers.get(view.report_id)) for view in views]
 
 
 async def _filers(
-    conn: asyncpg.Connection, citizen_id: UUID, reports: Sequence[ErrorReport], language: str
+    conn: asyncpg.Connection, citizen_id: UUID, reports: Sequence[ErrorReport], language: str, giver: str | None
 ) -> dict[UUID, str]:
     """Who filed each report that a helper filed for the person, as their access log recorded it."""
     refs = {filing_ref(report.report_id): report.report_id for report in reports}
@@ -216,15 +220,16 @@ async def _filers(
     for filing in filings:
         organisation = None if filing.actor_org_id is None else organisations.get(filing.actor_org_id)
         if filing.actor_kind == "agent" and organisation is not None:
-            label = _("%(organisation)s (agent %(agent)s), under your mandate") % {
-                "organisation": organisation.name(language),
-                "agent": filing.actor_ref or "?",
-            }
+            label = (
+                _("%(organisation)s (agent %(agent)s), under your mandate")
+                if giver is None
+                else _("%(organisation)s (agent %(agent)s), under a mandate from %(giver)s")
+            ) % {"organisation": organisation.name(language), "agent": filing.actor_ref or "?", "giver": giver}
         else:
             person = None if filing.actor_ref is None else await _person(conn, filing.actor_ref)
-            label = _("%(name)s, under your mandate") % {
-                "name": _("a helper") if person is None else person.display_name
-            }
+            label = (
+                _("%(name)s, under your mandate") if giver is None else _("%(name)s, under a mandate from %(giver)s")
+            ) % {"name": _("a helper") if person is None else person.display_name, "giver": giver}
         found[refs[filing.report_ref]] = label
     return found
 

@@ -28,7 +28,7 @@ from backend.records.citizen_routes import unknown_category
 from backend.records.error_reports import describe_reports, own_report
 from backend.records.helper_reads import read_category, readable_reports, shown_categories
 from backend.records.registry import REGISTRY
-from frontend.pages.my_data_helper import reader_context, refused_page
+from frontend.pages.my_data_helper import giver_name, reader_context, refused_page
 from frontend.pages.my_data_reports import report_error_form, send_error_report
 from frontend.rendering import page
 
@@ -81,7 +81,7 @@ async def error_reports_page(request: Request[Any, Any, Any], conn: NamedDepende
     user = signed_in_user(request)
     reports = await error_report_queries.select_own_reports(conn, user.subject_id, limit=MAX_REPORTS_LISTED)
     reports = await readable_reports(conn, user, reports, channel="web")
-    views = await describe_reports(conn, user.subject_id, reports, current_language())
+    views = await describe_reports(conn, user.subject_id, reports, current_language(), giver=giver_name(user))
     return page(request, "pages/my-data/error-reports.html", reports=views, **await reader_context(conn, user))
 
 
@@ -100,7 +100,7 @@ async def error_report_page(
     decision = await read_category(conn, user, report.category, channel="web", record_refs=[str(report.record_id)])
     if not decision.allowed:
         return refused_page(request, decision, report.category)
-    (view,) = await describe_reports(conn, user.subject_id, [report], current_language())
+    (view,) = await describe_reports(conn, user.subject_id, [report], current_language(), giver=giver_name(user))
     return page(
         request,
         "pages/my-data/error-report.html",

@@ -24,6 +24,11 @@ async def reader_context(conn: asyncpg.Connection, user: SignedIn) -> dict[str, 
     return {"helper": helper, "may_report": helper is None or helper.may_report}
 
 
+def giver_name(user: SignedIn) -> str | None:
+    """The name of the person a helper acts for (reports then say who filed them from the helper's side)."""
+    return None if user.acting_for is None else user.acting_for.display_name
+
+
 def refused_page(request: Request[Any, Any, Any], decision: Decision, category: str | None = None) -> Template:
     """The friendly 403 page naming why: to be returned, not raised, so that the refusal logged in the person's
     access log is committed with the request."""
@@ -37,4 +42,4 @@ def refused_page(request: Request[Any, Any, Any], decision: Decision, category: 
     )
 
 
-__all__ = ["reader_context", "refused_page"]
+__all__ = ["giver_name", "reader_context", "refused_page"]

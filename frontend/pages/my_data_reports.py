@@ -35,7 +35,7 @@ from backend.records.error_reports import (
 from backend.records.helper_reads import decide_report_error, log_report_filed, read_category
 from backend.records.registry import REGISTRY
 from consent.schemas import Decision
-from frontend.pages.my_data_helper import reader_context, refused_page
+from frontend.pages.my_data_helper import giver_name, reader_context, refused_page
 from frontend.rendering import page
 
 FIELD_ID = "report-message"
@@ -69,7 +69,7 @@ async def _form(
     if record.report is not None and record.report.status == "open":
         report = await error_report_queries.select_own_report(conn, citizen_id, record.report.report_id)
         if report is not None:
-            (waiting,) = await describe_reports(conn, citizen_id, [report], language)
+            (waiting,) = await describe_reports(conn, citizen_id, [report], language, giver=giver_name(user))
     return page(
         request,
         "pages/my-data/report-error.html",

@@ -215,13 +215,22 @@ async def test_reporting_an_error_needs_the_act_right_and_names_who_filed_it(
         mother.person_id,
     )
     assert opened_by == acting.person.person_id
-    # The helper sees the report under the record (helper's words), and the helper's view of it says who answers.
+    # The helper sees the report under the record (helper's words), and the helper's view of it says who answers,
+    # that the report (not "your report") was sent, and who filed it, from the helper's side.
     assert "See the report" in (await client.get("/my-data/dimona")).text
-    assert "will answer An Claes" in (await client.get(f"/my-data/error-reports/{report_id}?sent=1")).text
+    helper_view = (await client.get(f"/my-data/error-reports/{report_id}?sent=1")).text
+    assert "will answer An Claes" in helper_view
+    assert "The report has been sent" in helper_view
+    assert "Your report has been sent" not in helper_view
+    assert "Filed by" in helper_view
+    assert "Jan Peeters, under a mandate from An Claes" in helper_view
+    assert "under your mandate" not in helper_view
+    assert "Jan Peeters, under a mandate from An Claes" in (await client.get("/my-data/error-reports")).text
 
     # The mother sees the report, and who filed it.
     await sign_in_client(client, conn, settings.secret_key, mother)
-    mine = (await client.get(f"/my-data/error-reports/{report_id}")).text
+    mine = (await client.get(f"/my-data/error-reports/{report_id}?sent=1")).text
+    assert "Your report has been sent" in mine
     assert "Filed by" in mine
     assert "Jan Peeters, under your mandate" in mine
     listed = (await client.get("/api/v1/me/record-error-reports")).json()["items"]
