@@ -20,7 +20,7 @@ from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.params import FromPath, JSONBody
 
 from backend.core.auth.guards import requires_sign_in, signed_in_user
-from backend.core.errors import Problem
+from backend.core.errors import Problem, problem_responses
 from backend.core.settings import Settings
 from notifications import push_subscriptions
 from notifications.push_keys import application_server_key, vapid_private_key
@@ -65,19 +65,19 @@ class PushSubscriptionController(Controller):
     tags = ["notifications"]
     guards = [requires_sign_in]
 
-    @get("/public-key")
+    @get("/public-key", responses=problem_responses(401, 403))
     async def public_key(self, request: Request[Any, Any, Any]) -> PushPublicKey:
         """Vitrine's VAPID public key, for `pushManager.subscribe({applicationServerKey})`."""
         return PushPublicKey(public_key=application_server_key(vapid_private_key(_settings(request))))
 
-    @get("")
+    @get("", responses=problem_responses(401, 403))
     async def list_devices(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
     ) -> list[PushDevice]:
         """Your devices, active first (no endpoint or key is shown)."""
         return await push_subscriptions.devices(conn, _owner(request))
 
-    @post("", guards=[requires_csrf_header], status_code=201)
+    @post("", guards=[requires_csrf_header], status_code=201, responses=problem_responses(400, 401, 403, 413, 422))
     async def register(
         self,
         request: Request[Any, Any, Any],
@@ -96,7 +96,12 @@ class PushSubscriptionController(Controller):
             allow_loopback_http=not _settings(request).is_production,
         )
 
-    @delete("/{subscription_id:uuid}", guards=[requires_csrf_header], status_code=204)
+    @delete(
+        "/{subscription_id:uuid}",
+        guards=[requires_csrf_header],
+        status_code=204,
+        responses=problem_responses(400, 401, 403, 404, 422),
+    )
     async def remove(
         self,
         request: Request[Any, Any, Any],

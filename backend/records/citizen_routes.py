@@ -25,7 +25,7 @@ from backend.core.auth.guards import requires_sign_in, signed_in_user
 from backend.core.errors import FieldError, Problem, problem_responses, validation_problem
 from backend.records import error_report_queries
 from backend.records.citizen import category_page, records_overview
-from backend.records.citizen_export import records_export
+from backend.records.citizen_export import RecordsExport, records_export
 from backend.records.citizen_schemas import CategoryPage, RecordsOverview
 from backend.records.error_report_schemas import ErrorReportCreate, ErrorReportView
 from backend.records.error_reports import describe_reports, own_report, report_error
@@ -85,16 +85,15 @@ class CitizenRecordsController(Controller):
     @get("/export.json", responses=problem_responses(401, 403))
     async def export(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
-    ) -> Response[bytes]:
+    ) -> Response[RecordsExport]:
         """Everything held about you as one JSON document: every record as stored (corrections and cancellations
         included), what is said about each category, your flexi counters and your error reports."""
         user = signed_in_user(request)
         only = await shown_categories(conn, user, channel="api", active_only=False)
         document = await records_export(conn, user.subject_id, language=user.person.language, only=only)
         filename = f"vitrine-records-{datetime.now(BRUSSELS).date().isoformat()}.json"
-        return Response(
-            content=msgspec.json.encode(document), media_type="application/json", headers=download_headers(filename)
-        )
+        # The document itself (not pre-encoded bytes), so the OpenAPI description names its schema.
+        return Response(content=document, media_type="application/json", headers=download_headers(filename))
 
     @get("/{category:str}", responses=problem_responses(400, 401, 403, 404, 422))
     async def category(
