@@ -9,7 +9,7 @@ test's rolled-back connection: it gets a real pool on a scratch database (droppe
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
@@ -19,6 +19,8 @@ import pytest
 import schemathesis
 from cryptography.hazmat.primitives.asymmetric import ec
 from litestar import Litestar
+from litestar.middleware.csrf import generate_csrf_token
+from schemathesis.python import asgi
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from backend.access_log.schemas import Accessor
@@ -38,6 +40,7 @@ from tests.backend.records.institutions import LEGAL, make_institution
 from tests.factories import create_access_manager, create_mandate, create_organisation, create_person
 
 CONTRACT_PURPOSE = "contract_check"
+CSRF_COOKIE = "vitrine_csrf"  # the app's CSRF cookie over plain http (backend/app.py)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class ContractWorld:
     """What the seeded database holds that requests may name: ids for path parameters, and credentials."""
 
     session_cookie: tuple[str, str]
+    # A CSRF cookie and the same token for the X-CSRFToken header, as a page of Vitrine gives the browser.
+    csrf_cookie: tuple[str, str]
     institution_client_id: str
     institution_key: ec.EllipticCurvePrivateKey
     known_ids: dict[str, list[str]]
@@ -131,8 +136,10 @@ async def _seed(conn: asyncpg.Connection, settings: Settings) -> ContractWorld:
     session_id = await sessions.insert_session(conn, person_id=citizen.person_id, method="demo")
     token = sessions.issue_token(settings.secret_key, session_id=session_id, person_id=citizen.person_id)
     record_ids = [str(row["record_id"]) for row in await conn.fetch("SELECT record_id FROM records LIMIT 5")]
+    csrf_token = generate_csrf_token(settings.secret_key)
     return ContractWorld(
         session_cookie=(sessions.cookie_name(settings.secure_cookies), token),
+        csrf_cookie=(CSRF_COOKIE, csrf_token),
         institution_client_id=onss.client_id,
         institution_key=onss.key,
         known_ids={
@@ -166,10 +173,14 @@ async def contract_world(contract_database_url: str, settings: Settings) -> Cont
 
 
 @pytest.fixture(scope="module")
-def contract_app(contract_database_url: str, redis_url: str, contract_world: ContractWorld) -> Litestar:
-    """The real app with its own pools (opened by its lifespan in schemathesis' event-loop thread)."""
+def contract_app(contract_database_url: str, redis_url: str, contract_world: ContractWorld) -> Iterator[Litestar]:
+    """The real app with its own pools (opened by its lifespan in schemathesis' event-loop thread, closed after)."""
     settings = load_settings({"VITRINE_ENV": "test", "DATABASE_URL": contract_database_url, "REDIS_URL": redis_url})
-    return create_app(settings, configure_logs=False)
+    app = create_app(settings, configure_logs=False)
+    assert app.csrf_config is not None
+    assert app.csrf_config.cookie_name == CSRF_COOKIE
+    yield app
+    asgi.shutdown_lifespans()
 
 
 @pytest.fixture(scope="module")

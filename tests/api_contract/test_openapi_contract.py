@@ -123,7 +123,9 @@ def test_api_operation_keeps_its_contract(
             case.headers["Authorization"] = f"Bearer {contract_world.assertion()}"
         else:
             cookie_name, token = contract_world.session_cookie
-            case.cookies = {**(case.cookies or {}), cookie_name: token}
+            csrf_name, csrf_token = contract_world.csrf_cookie
+            case.cookies = {**(case.cookies or {}), cookie_name: token, csrf_name: csrf_token}
+            case.headers["X-CSRFToken"] = csrf_token
         if json_answers:
             case.call_and_validate(checks=CHECKS)
             return
