@@ -6,24 +6,21 @@ from here, so a page handler passes only what is its own.
 
 from __future__ import annotations
 
-import functools
-from gettext import NullTranslations
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_eval_context, select_autoescape
-from jinja2.nodes import EvalContext
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request, Response
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
-from markupsafe import Markup
 
 from backend.core import i18n
 from backend.core.auth.actors import SignedIn
 from backend.core.errors import ProblemDetails
 from frontend.assets import static_url
+from frontend.template_messages import ConstantMessages, install_template_messages
 
 TEMPLATE_DIR: Final = Path(__file__).parent / "templates"
 LOCALE_DIR: Final = Path(__file__).parent / "locale"
@@ -35,7 +32,7 @@ def create_environment(*, auto_reload: bool = False) -> Environment:
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", ConstantMessages],
         trim_blocks=True,
         lstrip_blocks=True,
         # Checking every template file's mtime on each render costs ~10% of a page; only development edits them.
@@ -44,29 +41,11 @@ def create_environment(*, auto_reload: bool = False) -> Environment:
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
-    # Same answers as the newstyle gettext just installed, without its two indirections per call (`_` -> alias
-    # -> gettext) and with constant messages cached: a page of the access log makes some 600 of these calls.
-    _constant_message.cache_clear()
-    environment.globals["_"] = environment.globals["gettext"] = _template_gettext
+    # Same answers as the newstyle gettext just installed, at the cost of a dictionary look-up for constant text.
+    install_template_messages(environment)
     environment.globals["static_url"] = static_url
     environment.globals["language_name"] = i18n.language_name
     return environment
-
-
-@pass_eval_context
-def _template_gettext(eval_context: EvalContext, message: str, **variables: Any) -> str:
-    """`_()` in templates: translate, mark safe when autoescaping, then format with the (escaped) variables."""
-    if eval_context.autoescape and not variables:
-        return _constant_message(i18n.current_catalogue(), message)
-    text = i18n.gettext(message)
-    # Translations are ours (the catalogs), trusted as Jinja's own newstyle gettext trusts them.
-    return (Markup(text) if eval_context.autoescape else text) % variables  # noqa: S704
-
-
-@functools.lru_cache(maxsize=8192)
-def _constant_message(catalogue: NullTranslations, message: str) -> Markup:
-    # Keyed by the catalogue i18n.gettext reads now (a new one whenever catalogues are loaded).
-    return Markup(catalogue.gettext(message)) % {}  # noqa: S704 (our catalogs, as above)
 
 
 def template_config(*, auto_reload: bool = False) -> TemplateConfig[JinjaTemplateEngine]:
