@@ -25,6 +25,8 @@ from backend.access_log import view_queries
 from backend.access_log.schemas import Action, ActorKind, Channel, Outcome
 from backend.access_log.view_queries import LogRow
 from backend.core.i18n import N_, Language, _, current_catalogue, current_language, set_language
+from backend.core.identity.purposes import Purpose
+from backend.core.identity.schemas import Organisation
 
 # The zone view_queries.select_log_rows uses for the period filter: the two must agree.
 BRUSSELS: Final = ZoneInfo("Europe/Brussels")
@@ -233,20 +235,48 @@ def capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# A page of the log names the same few institutions, purposes and categories again and again: their finished
+# (frozen) descriptions are kept per catalogue, so describing an entry is mostly putting them together.
 def _who(row: LogRow, language: str) -> Who:
     event = row.event
-    organisation = None if row.organisation is None else row.organisation.name(language)
-    if event.actor_kind == "institution":
-        name = organisation or event.actor_client_id or _("an institution")
-    elif event.actor_kind == "helper":
+    return _who_of(
+        current_catalogue(),
+        language,
+        event.actor_kind,
+        row.organisation,
+        event.actor_org_id,
+        event.actor_client_id,
+        event.actor_ref,
+        # At a help desk the event stores the office where the desk agent works: the person reads where it was.
+        event.actor_system if event.actor_kind == "staff" and event.channel == "desk" else None,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _who_of(
+    catalogue: NullTranslations,
+    language: str,
+    kind: ActorKind,
+    logged_organisation: Organisation | None,
+    org_id: UUID | None,
+    client_id: str | None,
+    reference: str | None,
+    office: str | None = None,
+) -> Who:
+    organisation = None if logged_organisation is None else logged_organisation.name(language)
+    if kind == "institution":
+        name = organisation or client_id or _("an institution")
+    elif kind == "helper":
         name = _("a helper")
-    elif event.actor_kind == "agent":
+    elif kind == "agent":
         name = (
             _("an agent of %(organisation)s") % {"organisation": organisation}
             if organisation
             else _("an agent of an organisation")
         )
-    elif event.actor_kind == "staff":
+    elif kind == "staff" and office:
+        name = _("a desk agent at %(office)s") % {"office": office}
+    elif kind == "staff":
         name = (
             _("a desk agent of %(organisation)s") % {"organisation": organisation}
             if organisation
@@ -254,26 +284,41 @@ def _who(row: LogRow, language: str) -> Who:
         )
     else:
         name = _("an automatic process of Vitrine")
-    return Who(
-        kind=event.actor_kind,
-        name=name,
-        organisation_id=event.actor_org_id,
-        organisation=organisation,
-        reference=event.actor_ref,
-    )
+    return Who(kind=kind, name=name, organisation_id=org_id, organisation=organisation, reference=reference)
 
 
 def _why(row: LogRow, language: str) -> Why | None:
     event = row.event
     if event.purpose_code is None and event.legal_basis_ref is None:
         return None
-    label = PURPOSE_LABELS.get(event.purpose_code or "")
+    return _why_of(current_catalogue(), language, event.purpose_code, event.legal_basis_ref, row.purpose)
+
+
+@functools.lru_cache(maxsize=4096)
+def _why_of(
+    catalogue: NullTranslations,
+    language: str,
+    purpose_code: str | None,
+    legal_basis_ref: str | None,
+    purpose: Purpose | None,
+) -> Why:
+    label = PURPOSE_LABELS.get(purpose_code or "")
     return Why(
-        purpose_code=event.purpose_code,
-        purpose=None if label is None else _label(label),
+        purpose_code=purpose_code,
+        purpose=None if label is None else _translated(catalogue, label),
         # The registry's text in the person's language; the reference stored with the event otherwise.
-        legal_basis=row.purpose.legal_basis(language) if row.purpose is not None else event.legal_basis_ref,
-        authorisation_ref=None if row.purpose is None else row.purpose.authorisation_ref,
+        legal_basis=purpose.legal_basis(language) if purpose is not None else legal_basis_ref,
+        authorisation_ref=None if purpose is None else purpose.authorisation_ref,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _what_of(catalogue: NullTranslations, codes: tuple[str, ...]) -> tuple[CategoryEntry, ...]:
+    return tuple(
+        CategoryEntry(
+            code=code, label=code if code not in CATEGORY_LABELS else _translated(catalogue, CATEGORY_LABELS[code])
+        )
+        for code in codes
     )
 
 
@@ -316,7 +361,7 @@ def describe(row: LogRow, language: Language) -> LogEntry:
     event = row.event
     occurred = event.occurred_at.astimezone(BRUSSELS)
     who = _who(row, language)
-    what = [CategoryEntry(code=code, label=category_label(code)) for code in event.categories]
+    what = list(_what_of(current_catalogue(), tuple(event.categories)))
     why = _why(row, language)
     return LogEntry(
         seq=event.seq,
