@@ -63,6 +63,12 @@ def negotiate(accept_language: str | None) -> Language | None:
     """The best supported language for an Accept-Language header, honouring q-values."""
     if not accept_language:
         return None
+    return _negotiated(accept_language)
+
+
+# Every request negotiates its header, and browsers send a handful of distinct ones: each is parsed once.
+@functools.lru_cache(maxsize=1024)
+def _negotiated(accept_language: str) -> Language | None:
     preferred: list[tuple[float, int, str]] = []
     for position, part in enumerate(accept_language.split(",")):
         tag, _, params = part.strip().partition(";")
