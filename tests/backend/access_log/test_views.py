@@ -207,6 +207,28 @@ async def test_refusals_helpers_agents_and_desk_agents_are_described(conn: async
     )
 
 
+async def test_a_desk_agent_is_named_with_the_office_stored_with_the_event(conn: asyncpg.Connection) -> None:
+    person = await create_person(conn)
+    day = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+    desk = Accessor(kind="staff", system="Brussels help desk", ref="ST-4KD", role="support")
+    await record_access(
+        conn,
+        citizen_id=person.person_id,
+        accessor=desk,
+        action="read",
+        channel="desk",
+        categories=["a1"],
+        occurred_at=day,
+    )
+
+    page = await citizen_log_page(conn, person.person_id, language="en", filters=EVERYTHING, before_seq=None)
+    [entry] = page.entries
+    assert entry.sentence == "A desk agent at Brussels help desk read your posting abroad (A1) on 4 May 2026."
+    assert (entry.who.kind, entry.who.reference) == ("staff", "ST-4KD")
+    dutch = await citizen_log_page(conn, person.person_id, language="nl", filters=EVERYTHING, before_seq=None)
+    assert dutch.entries[0].who.name == "een loketmedewerker bij Brussels help desk"
+
+
 async def test_days_are_brussels_days(conn: asyncpg.Connection) -> None:
     person = await create_person(conn)
     onem = await _onem(conn)
