@@ -7,7 +7,6 @@ identical to calling `record_access` once per event, which the tests check by ve
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -15,10 +14,10 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
-from asyncpg.pgproto import pgproto
 
 from backend.access_log.chain import GENESIS, row_hash, timestamp_us
 from backend.access_log.schemas import EVENT_COLUMNS, AccessEvent, Accessor, Action, Channel, Outcome
+from backend.core.random_uuids import random_uuids
 
 
 class NewAccess(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -70,20 +69,6 @@ async def _lock_heads(conn: asyncpg.Connection, citizens: list[UUID]) -> tuple[d
     return heads, rows[0]["now"]
 
 
-def _event_ids(count: int) -> list[UUID]:
-    """`count` random (version 4) uuids, as `uuid.uuid4()` makes them.
-
-    `uuid.uuid4()` reads the OS random source and validates its argument once per call, which took more time
-    than hashing the event. One read for the whole batch, the version and variant bits set as RFC 9562 says,
-    and asyncpg's own uuid type (a `uuid.UUID`, the type every uuid read from the database already has).
-    """
-    raw = bytearray(os.urandom(16 * count))
-    raw[6::16] = bytes(byte & 0x0F | 0x40 for byte in raw[6::16])
-    raw[8::16] = bytes(byte & 0x3F | 0x80 for byte in raw[8::16])
-    data = bytes(raw)
-    return [pgproto.UUID(data[offset : offset + 16]) for offset in range(0, 16 * count, 16)]
-
-
 def _chained_rows(
     accesses: Sequence[NewAccess], heads: dict[UUID, tuple[int, bytes]], now: datetime, events: list[AccessEvent]
 ) -> Iterator[tuple[Any, ...]]:
@@ -94,7 +79,7 @@ def _chained_rows(
     and appends each event to `events` as it goes.
     """
     logged_us = timestamp_us(now)
-    for access, event_id in zip(accesses, _event_ids(len(accesses)), strict=True):
+    for access, event_id in zip(accesses, random_uuids(len(accesses)), strict=True):
         citizen_id, accessor = access.citizen_id, access.accessor
         last_seq, last_hash = heads[citizen_id]
         occurred_at = access.occurred_at or now
