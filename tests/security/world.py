@@ -260,6 +260,8 @@ async def build_world(conn: asyncpg.Connection, settings: Settings, state: State
         "other_insz": new_insz(),
         "helper_read_insz": await _current_insz(conn, helpers["helper_read"]),
         "org_mandate_id": org_mandate.mandate_id,
+        "org_kbo": organisation.kbo,
+        **{f"{name}_insz": await _current_insz(conn, helper) for name, helper in helpers.items()},
         "unassigned": unassigned.person_id,
         "session_id": session.session_id,
         "draft_id": draft.draft_id,
