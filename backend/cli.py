@@ -29,6 +29,7 @@ from backend.core.migrations import MigrationError, migrate
 from backend.core.settings import Settings, SettingsError, load_settings
 from backend.records.demo import seed_records
 from backend.records.service import on_records_accepted
+from consent.demo import seed_agent_clients
 from notifications.flexi import evaluate_flexi_after_ingest
 from notifications.statuses import seed_person_statuses
 
@@ -58,6 +59,10 @@ async def _seed_accesses(conn: Connection, settings: Settings) -> int:
     return await seed_accesses(conn)
 
 
+async def _seed_agent_clients(conn: Connection, settings: Settings) -> int:
+    return await seed_agent_clients(conn)
+
+
 # Each area adds its demo seeder here, in dependency order (idempotent, through its own service functions).
 DEMO_SEEDERS: list[Callable[[Connection, Settings], Awaitable[int]]] = [
     _seed_identity,
@@ -65,12 +70,16 @@ DEMO_SEEDERS: list[Callable[[Connection, Settings], Awaitable[int]]] = [
     _seed_person_statuses,
     _seed_records,
     _seed_accesses,
+    _seed_agent_clients,
 ]
 DEMO_TRIES = [
     "Sign in as Sofie Peeters at {base}/dev/sign-in: see her flexi income against this year's ceiling at "
     "{base}/my-data/flexi_wages, the warning in {base}/inbox, and every access to her data at {base}/access-log.",
     "As Sofie, give Pieter Janssens a mandate at {base}/helpers/new; sign in as Pieter elsewhere, accept it at "
     "{base}/helping with the code, act for Sofie; end it as Sofie and watch Pieter's next page.",
+    "Sign in as Isabelle Renard (CPAS access manager): {base}/organisation/clients names agents for clients. Sign in "
+    "as Nathalie Lambert, choose to work as agent of the CPAS at {base}/my, and act for Jean Dubois at "
+    "{base}/organisation/my-clients.",
     "Contest an access on {base}/access-log, then sign in as Marc Willems (reviewer) and answer it at {base}/review.",
     'Call the institution API: curl -H "Authorization: Bearer $(.venv/bin/vitrine institution-token ONEM '
     '--purpose unemployment_benefit)" {base}/api/v1/institution/whoami (a second use of one token is refused).',
