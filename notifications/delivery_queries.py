@@ -21,16 +21,19 @@ def _delivery(row: asyncpg.Record) -> Delivery:
     return msgspec.convert(dict(row), Delivery)
 
 
-async def insert_deliveries(
-    conn: asyncpg.Connection,
-    citizen_id: UUID,
-    notification_id: UUID,
-    channels: Sequence[tuple[Channel, DeliveryStatus]],
+async def insert_delivery_rows(
+    conn: asyncpg.Connection, rows: Sequence[tuple[UUID, UUID, Channel, DeliveryStatus]]
 ) -> None:
-    """One delivery row per channel of a new notice (the inbox is delivered by the notice itself)."""
-    await conn.executemany(
-        "INSERT INTO deliveries (citizen_id, notification_id, channel, status) VALUES ($1, $2, $3, $4)",
-        [(citizen_id, notification_id, channel, status) for channel, status in channels],
+    """Delivery rows of new notices, (person, notice, channel, status) each, in one statement."""
+    await conn.execute(
+        """
+        INSERT INTO deliveries (citizen_id, notification_id, channel, status)
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])
+        """,
+        [row[0] for row in rows],
+        [row[1] for row in rows],
+        [row[2] for row in rows],
+        [row[3] for row in rows],
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
+from backend.core.i18n import Language
 from notifications.schemas import Notification, Rendered
 
 _COLUMNS: Final = """
@@ -46,6 +48,42 @@ async def insert_notification(
     )
     assert row is not None
     return _notification(row)
+
+
+async def insert_notifications(
+    conn: asyncpg.Connection, notices: Sequence[tuple[UUID, UUID, Rendered]]
+) -> dict[UUID, UUID]:
+    """Store rendered notices, one per (person, outbox row), in one statement; notice id by outbox id."""
+    rows = await conn.fetch(
+        """
+        INSERT INTO notifications (citizen_id, outbox_id, kind, template_version, language, subject, body,
+                                   action_url, action_label, critical)
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
+                             $8::text[], $9::text[], $10::bool[])
+        RETURNING outbox_id, notification_id
+        """,
+        [citizen_id for citizen_id, _, _ in notices],
+        [outbox_id for _, outbox_id, _ in notices],
+        [rendered.kind for _, _, rendered in notices],
+        [rendered.template_version for _, _, rendered in notices],
+        [rendered.language for _, _, rendered in notices],
+        [rendered.subject for _, _, rendered in notices],
+        [rendered.body for _, _, rendered in notices],
+        [rendered.action_url for _, _, rendered in notices],
+        [rendered.action_label for _, _, rendered in notices],
+        [rendered.critical for _, _, rendered in notices],
+    )
+    return {row["outbox_id"]: row["notification_id"] for row in rows}
+
+
+async def select_recipients(conn: asyncpg.Connection, citizen_ids: Sequence[UUID]) -> dict[UUID, tuple[Language, bool]]:
+    """For the relay: each person's language and whether an e-mail address is on file (the identity register)."""
+    rows = await conn.fetch(
+        "SELECT person_id, language, email IS NOT NULL AND email <> '' AS has_email FROM people "
+        "WHERE person_id = ANY($1::uuid[])",
+        list(citizen_ids),
+    )
+    return {row["person_id"]: (row["language"], bool(row["has_email"])) for row in rows}
 
 
 async def select_inbox(conn: asyncpg.Connection, citizen_id: UUID, *, archived: bool, limit: int) -> list[Notification]:

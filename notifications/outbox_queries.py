@@ -63,6 +63,20 @@ async def update_enqueued(conn: asyncpg.Connection, citizen_id: UUID, outbox_id:
     return status == "UPDATE 1"
 
 
+async def update_enqueued_many(conn: asyncpg.Connection, rows: Sequence[tuple[UUID, UUID]]) -> int:
+    """Mark rows relayed (once), given as (person, outbox id); how many."""
+    status = await conn.execute(
+        """
+        UPDATE notification_outbox AS o SET enqueued_at = now()
+        FROM unnest($1::uuid[], $2::uuid[]) AS r (citizen_id, outbox_id)
+        WHERE o.citizen_id = r.citizen_id AND o.outbox_id = r.outbox_id AND o.enqueued_at IS NULL
+        """,
+        [citizen_id for citizen_id, _ in rows],
+        [outbox_id for _, outbox_id in rows],
+    )
+    return int(status.split()[-1])
+
+
 async def select_existing_keys(conn: asyncpg.Connection, citizen_id: UUID, keys: Sequence[str]) -> set[str]:
     """Which of these deduplication keys the person's outbox already holds."""
     rows = await conn.fetch(

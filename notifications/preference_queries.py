@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import time
 from uuid import UUID
 
@@ -29,6 +30,22 @@ async def select_preference(
         channel,
     )
     return None if value is None else bool(value)
+
+
+async def select_choices(
+    conn: asyncpg.Connection, pairs: Sequence[tuple[UUID, str]]
+) -> dict[tuple[UUID, str, str], bool]:
+    """The choices made for these (person, kind) pairs, by (person, kind, channel); what is missing is the default."""
+    rows = await conn.fetch(
+        """
+        SELECT p.citizen_id, p.kind, p.channel, p.enabled
+        FROM notification_preferences AS p
+        JOIN unnest($1::uuid[], $2::text[]) AS w (citizen_id, kind) USING (citizen_id, kind)
+        """,
+        [citizen_id for citizen_id, _ in pairs],
+        [kind for _, kind in pairs],
+    )
+    return {(row["citizen_id"], str(row["kind"]), str(row["channel"])): bool(row["enabled"]) for row in rows}
 
 
 async def upsert_preference(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 from uuid import UUID
 
@@ -79,6 +80,15 @@ async def count_active(conn: asyncpg.Connection, citizen_id: UUID) -> int:
         "SELECT count(*) FROM push_subscriptions WHERE citizen_id = $1 AND disabled_at IS NULL", citizen_id
     )
     return int(value or 0)
+
+
+async def select_with_active(conn: asyncpg.Connection, citizen_ids: Sequence[UUID]) -> set[UUID]:
+    """Which of these people have at least one active device."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT citizen_id FROM push_subscriptions WHERE citizen_id = ANY($1::uuid[]) AND disabled_at IS NULL",
+        list(citizen_ids),
+    )
+    return {row["citizen_id"] for row in rows}
 
 
 async def select_unsent_active(

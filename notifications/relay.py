@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from typing import Any, Final
 from uuid import UUID
 
@@ -20,13 +21,12 @@ from arq.constants import result_key_prefix
 from redis.exceptions import RedisError
 
 from backend.core.db import ConnectionSource, connect, transaction
-from backend.core.identity import queries as identity_queries
 from backend.core.settings import Settings
-from notifications import delivery_queries, notification_queries, outbox_queries, push_queries
+from notifications import delivery_queries, notification_queries, outbox_queries, preference_queries, push_queries
 from notifications.outbox import RELAY_CHANNEL
-from notifications.preferences import channel_enabled
+from notifications.preferences import DEFAULT_ENABLED
 from notifications.rendering import RenderError, render_notice
-from notifications.schemas import Channel, DeliveryJob, DeliveryStatus, OutboxEntry
+from notifications.schemas import Channel, DeliveryJob, DeliveryStatus, OutboxEntry, Rendered
 
 logger = logging.getLogger("vitrine.notifications.relay")
 
@@ -57,30 +57,52 @@ async def enqueue_delivery(redis: ArqRedis, job: DeliveryJob, *, forget_result: 
     return queued is not None
 
 
-async def materialise(conn: asyncpg.Connection, entry: OutboxEntry) -> list[DeliveryJob]:
-    """Render one outbox row into a notice with its deliveries, in the caller's transaction; the jobs to queue.
+async def materialise_batch(conn: asyncpg.Connection, entries: Sequence[OutboxEntry]) -> tuple[int, list[DeliveryJob]]:
+    """Render outbox rows into notices with their deliveries and mark them relayed, in the caller's transaction,
+    a few statements for the whole batch; how many rows were relayed, and the jobs to queue.
 
     The inbox is always delivered (the notice is there); e-mail when the person has an address and did not turn
     e-mail off for this kind; push when the person has an active device and did not turn push off for this kind.
-    The text is rendered now, in the person's language, and kept.
+    The text is rendered now, in the person's language, and kept. A row that cannot be rendered is logged and
+    left waiting; it never blocks the others.
     """
-    person = await identity_queries.select_person(conn, entry.citizen_id)
-    assert person is not None, "outbox rows reference people"
-    rendered = render_notice(entry.kind, entry.payload, person.language)
-    notice = await notification_queries.insert_notification(
-        conn, citizen_id=entry.citizen_id, outbox_id=entry.outbox_id, rendered=rendered
+    citizens = sorted({entry.citizen_id for entry in entries})
+    recipients = await notification_queries.select_recipients(conn, citizens)
+    rendered: list[tuple[OutboxEntry, Rendered]] = []
+    for entry in entries:
+        language, _ = recipients[entry.citizen_id]
+        try:
+            rendered.append((entry, render_notice(entry.kind, entry.payload, language)))
+        except RenderError:
+            logger.exception("outbox row cannot be rendered", extra={"outbox_id": str(entry.outbox_id)})
+    if not rendered:
+        return 0, []
+    choices = await preference_queries.select_choices(conn, [(entry.citizen_id, entry.kind) for entry, _ in rendered])
+    with_devices = await push_queries.select_with_active(conn, citizens)
+    notice_ids = await notification_queries.insert_notifications(
+        conn, [(entry.citizen_id, entry.outbox_id, notice) for entry, notice in rendered]
     )
-    channels: list[tuple[Channel, DeliveryStatus]] = [("inbox", "sent")]
+    rows: list[tuple[UUID, UUID, Channel, DeliveryStatus]] = []
     jobs: list[DeliveryJob] = []
-    if person.email and await channel_enabled(conn, entry.citizen_id, entry.kind, "email"):
-        channels.append(("email", "pending"))
-        jobs.append(DeliveryJob(citizen_id=entry.citizen_id, notification_id=notice.notification_id, channel="email"))
-    if await push_queries.count_active(conn, entry.citizen_id) and await channel_enabled(
-        conn, entry.citizen_id, entry.kind, "push"
-    ):
-        channels.append(("push", "pending"))
-        jobs.append(DeliveryJob(citizen_id=entry.citizen_id, notification_id=notice.notification_id, channel="push"))
-    await delivery_queries.insert_deliveries(conn, entry.citizen_id, notice.notification_id, channels)
+    for entry, _ in rendered:
+        notification_id = notice_ids[entry.outbox_id]
+        rows.append((entry.citizen_id, notification_id, "inbox", "sent"))
+        wanted: tuple[tuple[Channel, bool], ...] = (
+            ("email", recipients[entry.citizen_id][1]),
+            ("push", entry.citizen_id in with_devices),
+        )
+        for channel, reachable in wanted:
+            if reachable and choices.get((entry.citizen_id, entry.kind, channel), DEFAULT_ENABLED):
+                rows.append((entry.citizen_id, notification_id, channel, "pending"))
+                jobs.append(DeliveryJob(citizen_id=entry.citizen_id, notification_id=notification_id, channel=channel))
+    await delivery_queries.insert_delivery_rows(conn, rows)
+    await outbox_queries.update_enqueued_many(conn, [(entry.citizen_id, entry.outbox_id) for entry, _ in rendered])
+    return len(rendered), jobs
+
+
+async def materialise(conn: asyncpg.Connection, entry: OutboxEntry) -> list[DeliveryJob]:
+    """One outbox row into its notice and deliveries, marked relayed (see materialise_batch)."""
+    _, jobs = await materialise_batch(conn, [entry])
     return jobs
 
 
@@ -112,19 +134,13 @@ async def run_relay_once(source: ConnectionSource, redis: ArqRedis, *, batch_siz
     """
     relayed = 0
     while await _redis_reachable(redis):
-        jobs: list[DeliveryJob] = []
         async with transaction(source) as conn:
             entries = await outbox_queries.claim_waiting(conn, limit=batch_size)
-            for entry in entries:
-                try:
-                    async with conn.transaction():
-                        jobs += await materialise(conn, entry)
-                        await outbox_queries.update_enqueued(conn, entry.citizen_id, entry.outbox_id)
-                        relayed += 1
-                except RenderError:
-                    logger.exception("outbox row cannot be rendered", extra={"outbox_id": str(entry.outbox_id)})
+            done, jobs = await materialise_batch(conn, entries)
+        relayed += done
         await enqueue_all(redis, jobs)
-        if len(entries) < batch_size:
+        # A short batch was the last; a batch of rows that all failed to render would only come back again.
+        if len(entries) < batch_size or not done:
             break
     return relayed
 
