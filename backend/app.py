@@ -64,6 +64,7 @@ from frontend.pages.general import accessibility_statement, choose_language, hom
 from frontend.pages.sign_in import oidc_callback, oidc_start, sign_in_page, sign_out
 from frontend.rendering import render_error_page, template_config
 from notifications.flexi import evaluate_flexi_after_ingest
+from notifications.push_keys import vapid_private_key
 from notifications.push_routes import ROUTES as PUSH_ROUTES
 from notifications.routes import ROUTES as NOTIFICATION_ROUTES
 
@@ -99,6 +100,8 @@ def create_app(
     if configure_logs:
         configure_logging(settings.log_level)
 
+    # Read the Web Push key now: a bad VAPID_PRIVATE_KEY stops start-up, not the first settings page.
+    vapid_private_key(settings)
     state = State(
         {
             "settings": settings,

@@ -38,6 +38,7 @@ from consent.sweeps import sweep_expired_mandates
 from notifications.flexi import evaluate_flexi_after_ingest
 from notifications.jobs import WORKER_CRONS as NOTIFICATION_CRONS
 from notifications.jobs import WORKER_FUNCTIONS as NOTIFICATION_FUNCTIONS
+from notifications.push_keys import vapid_private_key
 from notifications.relay import start_relay, stop_relay
 
 on_records_accepted(evaluate_flexi_after_ingest)
@@ -89,6 +90,8 @@ async def on_startup(ctx: dict[str, Any]) -> None:
     """Open the database pool and report the first heartbeat."""
     settings: Settings = ctx["settings"]
     assert settings.database_url is not None
+    # Read the Web Push key now: a bad VAPID_PRIVATE_KEY stops the worker before it takes a job.
+    vapid_private_key(settings)
     ctx["db_pool"] = await create_pool(
         settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
     )
