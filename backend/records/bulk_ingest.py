@@ -10,16 +10,17 @@ concurrent batch storing the same event, a row the database refuses) still only 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from backend.core.auth.assertions import InstitutionCaller
 from backend.core.errors import FieldError
+from backend.core.random_uuids import random_uuids
 from backend.records import bulk_queries
 from backend.records.categories.base import Category, encode_hook
 from backend.records.counters import affected_flexi_years
@@ -81,6 +82,8 @@ class _Batch:
     known: dict[UUID, _Known] = field(default_factory=dict)
     originals: dict[UUID, StoredRecord] = field(default_factory=dict)
     accepted: list[_Accepted] = field(default_factory=list)
+    # Ids for the records the batch will accept, drawn in one go (at most one per item).
+    record_ids: Iterator[UUID] = field(default_factory=lambda: iter(()))
 
     def answer(self, item: ExaminedItem) -> ItemResult:
         """Answer one item as the per-item path would at this point of the batch, remembering what it stores."""
@@ -125,7 +128,7 @@ class _Batch:
         if cancelled and original_id is not None:
             # A cancellation is about the period of what it cancels (the flexi counter finds it by year).
             valid_from, valid_to = self._period(original_id)
-        record_id = uuid4()
+        record_id = next(self.record_ids)
         self.owners.setdefault(event.source, self.caller.org_id)
         self.ingested[(event.source, event.id)] = IngestedRef(citizen_id=citizen_id, record_id=record_id)
         status: RecordStatus = "cancelled" if cancelled else "active"
@@ -167,6 +170,7 @@ async def _read(conn: asyncpg.Connection, caller: InstitutionCaller, items: Sequ
             else {}
         ),
         people=await bulk_queries.select_people_by_insz(conn, numbers) if numbers else {},
+        record_ids=iter(random_uuids(len(items))),
     )
     # The stored originals that corrections and cancellations refer to, locked as the per-item path locks them
     # (only for items that get that far: another person's record is not touched).

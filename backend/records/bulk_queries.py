@@ -142,8 +142,9 @@ async def insert_records(conn: asyncpg.Connection, rows: RecordRows, producer_or
         rows.supersedes,
         producer_org_id,
     )
-    # Built directly rather than through msgspec.convert: the columns are the database's own, already checked.
-    return [StoredRecord(**dict(row)) for row in stored]
+    # Built directly rather than through msgspec.convert: the columns are the database's own, already checked,
+    # and returned in StoredRecord's field order (positional: keyword matching cost more than the rest).
+    return [StoredRecord(*row) for row in stored]
 
 
 async def update_record_statuses(

@@ -117,16 +117,23 @@ def _latest_date(today: date) -> date:
         return today.replace(year=today.year + MAX_YEARS_AHEAD, day=28)
 
 
+_MAY_HOLD_DATES: Final = (date, msgspec.Struct, list, tuple)
+
+
 def _dates(value: Any, path: str) -> Iterator[tuple[str, date]]:
     """Every date in a decoded payload, with its path."""
     if isinstance(value, date):
         yield path, value.date() if isinstance(value, datetime) else value
     elif isinstance(value, msgspec.Struct):
         for name in value.__struct_fields__:
-            yield from _dates(getattr(value, name), f"{path}.{name}")
+            field_value = getattr(value, name)
+            # Scalars other than dates hold none: not descended into (this runs for every declaration).
+            if isinstance(field_value, _MAY_HOLD_DATES):
+                yield from _dates(field_value, f"{path}.{name}")
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _dates(item, f"{path}[{index}]")
+            if isinstance(item, _MAY_HOLD_DATES):
+                yield from _dates(item, f"{path}[{index}]")
 
 
 def _date_errors(

@@ -18,7 +18,7 @@ _RECORD_COLUMNS: Final = """
 _SELECT_RECORD: Final = "SELECT" + _RECORD_COLUMNS + "FROM records"
 
 
-class IngestedRef(msgspec.Struct, frozen=True, kw_only=True):
+class IngestedRef(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     """Where an ingested event went: whose record, which one."""
 
     citizen_id: UUID
