@@ -45,9 +45,9 @@ SETTLE_SECONDS = 60.0
 INTRODUCTION = (
     "`python -m benchmarks.notification_latency` (part of `make bench`): declarations posted through the real "
     "ingest API at a sustained rate to a real `vitrine web`, a real `vitrine worker` relaying the outbox and "
-    "sending e-mail to an SMTP server in a process of the benchmark's own, all on loopback. For each flexi declaration that "
-    "carries a person past a ceiling threshold: the time from the ingest call's answer to the notice in the inbox "
-    "and to the e-mail accepted. Then one worker process alone delivers a backlog of owed notices."
+    "sending e-mail to an SMTP server in a process of the benchmark's own, all on loopback. For each flexi "
+    "declaration that carries a person past a ceiling threshold: the time from the ingest call's answer to the "
+    "notice in the inbox and to the e-mail accepted. Then one worker process alone delivers a backlog of owed notices."
 )
 
 
