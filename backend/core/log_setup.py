@@ -10,6 +10,7 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -50,6 +51,42 @@ def _mask(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[st
     return event
 
 
+# The attributes every LogRecord has; anything else on a record came as `extra=` (what ExtraAdder copies).
+_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("name", 0, "pathname", 0, "msg", (), None).__dict__)
+
+
+class JsonLineFormatter(structlog.stdlib.ProcessorFormatter):
+    """structlog's ProcessorFormatter, with a direct path for the plain stdlib records most lines are.
+
+    For a record that is not structlog's own, carries no exception, stack or arguments, the line is built here by
+    the same steps, in the same order, as `configure_logging`'s chain (context variables, level, logger name,
+    extras, UTC ISO timestamp, request id, masking, msgspec): the same bytes, without copying the record twice
+    and walking the generic chain. One such line is written per request (the request log), and the generic
+    path cost about 100 µs of it. Anything else goes through the generic path.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The JSON line for a record."""
+        if (
+            hasattr(record, "_logger")
+            or record.exc_info
+            or record.stack_info
+            or record.args
+            or not isinstance(record.msg, str)
+        ):
+            return super().format(record)
+        event: dict[str, Any] = {"event": record.msg}
+        structlog.contextvars.merge_contextvars(None, "", event)
+        event["level"] = record.levelname.lower()
+        event["logger"] = record.name
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_ATTRIBUTES:
+                event[key] = value
+        event["timestamp"] = datetime.now(tz=UTC).isoformat().replace("+00:00", "Z")
+        _add_request_id(None, "", event)
+        return _dumps(_mask(None, "", event))
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Route stdlib and structlog records through one JSON renderer on stdout."""
     shared: list[Any] = [
@@ -66,7 +103,7 @@ def configure_logging(level: str = "INFO") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
+    formatter = JsonLineFormatter(
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
