@@ -255,7 +255,7 @@ async def _purposes(conn: asyncpg.Connection) -> list[Purpose]:
     ]
 
 
-async def _fill_events(conn: asyncpg.Connection, citizens: Sequence[uuid.UUID], events: int) -> None:
+async def _fill_events(conn: asyncpg.Connection, citizens: Sequence[uuid.UUID], events: int) -> int:
     purposes = await _purposes(conn)
     mean = events / len(citizens)
     started, written = time.monotonic(), 0
@@ -273,9 +273,10 @@ async def _fill_events(conn: asyncpg.Connection, citizens: Sequence[uuid.UUID], 
         written += len(rows)
         rate = written / max(time.monotonic() - started, 1e-6)
         print(f"  access events: block {block_start // BLOCK_CITIZENS + 1}, {written:,} written ({rate:,.0f}/s)")
+    return written
 
 
-async def _fill_records(conn: asyncpg.Connection, citizens: Sequence[uuid.UUID]) -> None:
+async def _fill_records(conn: asyncpg.Connection, citizens: Sequence[uuid.UUID]) -> int:
     # COPY speaks binary: jsonb is a version byte, then the JSON text.
     await conn.set_type_codec(
         "jsonb",
@@ -286,6 +287,7 @@ async def _fill_records(conn: asyncpg.Connection, citizens: Sequence[uuid.UUID])
     )
     onss = await conn.fetchval("SELECT org_id FROM organisations WHERE code = 'ONSS'")
     employers = [row["kbo"] for row in await conn.fetch("SELECT kbo FROM organisations ORDER BY kbo")]
+    written = 0
     for block_start in range(0, len(citizens), BLOCK_CITIZENS * 5):
         block = citizens[block_start : block_start + BLOCK_CITIZENS * 5]
         if await conn.fetchval("SELECT true FROM records WHERE citizen_id = ANY($1::uuid[]) LIMIT 1", block):
@@ -293,7 +295,9 @@ async def _fill_records(conn: asyncpg.Connection, citizens: Sequence[uuid.UUID])
         rows = block_records(block, employers, onss, seed=block_start)
         async with conn.transaction():
             await conn.copy_records_to_table("records", records=rows, columns=list(_RECORD_COLUMNS))
+        written += len(rows)
         print(f"  records: block {block_start // (BLOCK_CITIZENS * 5) + 1}, {len(rows):,} Dimona declarations")
+    return written
 
 
 async def ensure_scale_data(
@@ -309,9 +313,10 @@ async def ensure_scale_data(
         added = await generate_people(conn, citizens=citizens)
         print(f"scale data: {added:,} people added ({time.monotonic() - started:.0f} s)", flush=True)
         ids = [row["person_id"] for row in await conn.fetch("SELECT person_id FROM people ORDER BY person_id")]
-        await _fill_events(conn, ids, events)
-        await _fill_records(conn, ids)
-        await conn.execute("ANALYZE")
+        events_added = await _fill_events(conn, ids, events)
+        records_added = await _fill_records(conn, ids)
+        if added or events_added or records_added:
+            await conn.execute("ANALYZE")  # fresh statistics for the planner, once the data has changed
         total = await conn.fetchval("SELECT sum(last_seq) FROM access_log_heads")
         print(f"scale data: {len(ids):,} people, {total:,} access events ({time.monotonic() - started:.0f} s)")
     finally:
