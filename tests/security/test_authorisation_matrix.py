@@ -4,8 +4,9 @@ The routes come from `app.routes` of `backend.app.create_app`, so a new route wi
 `test_every_route_has_a_rule` by name. Each entry names a RULE (who may use the route); the rule gives the expected
 outcome for each context of `tests/security/world.py`: the subject themself, another citizen, helpers under a
 read, act or other-theme mandate (acting for the subject), helpers whose mandate was revoked, has expired or is
-still pending, an organisation's access manager and its assigned and unassigned agents, desk staff without an
-assisted session, a reviewer, and an institution with and without a registered purpose.
+still pending, an organisation's access manager and its assigned and unassigned agents (both trying to act for
+the subject as the organisation's agents), desk staff without an assisted session and the agent who opened one,
+a reviewer, and an institution with and without a registered purpose.
 
 Path parameters name the subject's things (their mandate, record, contest, report, notification …), so every
 other caller is asking about someone else's data. Each request runs in a savepoint rolled back afterwards, so
@@ -35,7 +36,8 @@ from frontend.assets import static_url
 from tests.security.calling import call, csrf_pair, fill_path
 from tests.security.world import CONTEXTS, PURPOSE, UNREGISTERED_PURPOSE, World, build_world
 
-ACTING = ("helper_read", "helper_act", "helper_other_theme")
+# Sessions acting for the subject: helpers under their own mandates, and the agent named for her organisation's.
+ACTING = ("helper_read", "helper_act", "helper_other_theme", "agent_assigned")
 SESSIONS = tuple(c for c in CONTEXTS if c != "anonymous" and not c.startswith("institution"))
 
 
@@ -79,7 +81,9 @@ RULES: dict[str, dict[str, str]] = {
     # What is held about the subject: a helper sees what the mandate's themes cover, and a refusal is logged.
     "records": rule("ok"),
     "records-category": rule("ok", helper_act="403+log", helper_other_theme="403+log"),
-    "record-report": rule("404", citizen="ok", helper_read="ok", helper_act="403+log", helper_other_theme="403+log"),
+    "record-report": rule(
+        "404", citizen="ok", helper_read="ok", agent_assigned="ok", helper_act="403+log", helper_other_theme="403+log"
+    ),
     # Reporting an error in a record is an act under the corrections theme (and needs to see the record).
     "record-report-write": rule("404", citizen="ok", **dict.fromkeys(ACTING, "403+log")),
     "reviewer": _only(("reviewer",), "403"),
@@ -255,6 +259,7 @@ for key in (
     "GET /inbox",
     "GET /inbox/preferences",
     "POST /inbox/preferences",
+    "POST /inbox/quiet-hours",
     "GET /api/v1/me/push-subscriptions",
     "POST /api/v1/me/push-subscriptions",
     "GET /api/v1/me/push-subscriptions/public-key",

@@ -241,7 +241,8 @@ async def build_world(conn: asyncpg.Connection, settings: Settings, state: State
     }
     tokens: dict[str, str] = {}
     for context, person in people.items():
-        acting_for = subject.person_id if context.startswith("helper_") else None
+        # Agents try to act for the subject too: the middleware keeps it only for the agent named for her mandate.
+        acting_for = subject.person_id if context.startswith(("helper_", "agent_")) else None
         acting_org = organisation.org_id if context.startswith("agent_") else None
         tokens[context] = await _session(conn, settings, person, acting_for=acting_for, acting_org=acting_org)
     ids: dict[str, Any] = {
