@@ -19,7 +19,7 @@ from notifications import delivery_queries, notification_queries, preference_que
 from notifications.delivery_policy import MAX_ATTEMPTS
 from notifications.preferences import set_preference
 from notifications.push_jobs import deliver_push
-from notifications.push_subscriptions import register_subscription
+from notifications.push_subscriptions import register_subscription, remove_device
 from notifications.relay import run_relay_once
 from notifications.schemas import Delivery
 from notifications.sweeper import sweep_stuck_deliveries
@@ -96,6 +96,11 @@ async def test_a_notice_is_pushed_once_encrypted_signed_and_without_personal_det
     assert await sweep_stuck_deliveries(live_db.source, redis, pending_after_seconds=0, lease_seconds=0) == 0
     await run_burst_worker(redis, _ctx(live_db, settings))
     assert len(push_service.received) == 1
+
+    # The person removes the device: its record of sends goes with it (the application role may do that).
+    async with transaction(live_db.source) as conn:
+        assert await remove_device(conn, citizen_id, device.subscription_id)
+        assert await push_queries.count_sends(conn, citizen_id, delivery.notification_id) == 0
 
 
 async def test_429_then_success_retries_only_the_device_that_failed(
