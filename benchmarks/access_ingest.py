@@ -15,19 +15,18 @@ import os
 import random
 import statistics
 import sys
-import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-import msgspec
 
 from backend.access_log.bulk import NewAccess, record_accesses
 from backend.access_log.schemas import EVENT_COLUMNS, Accessor
 from backend.core.db import connect
 from backend.core.identity.scale import generate_people
+from benchmarks.cpu_cost import Cost, cpu_medians, measured, render_cpu
 from benchmarks.servers import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,54 +92,13 @@ def _raw_rows(accesses: Sequence[NewAccess], seq_base: int, rng: random.Random) 
     return rows
 
 
-def _process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a local process (the PostgreSQL backend), or None when it cannot be read."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Cost(msgspec.Struct, frozen=True, kw_only=True):
-    """One run of one side: wall rate, and what each row cost in CPU (ours, the server's) and in WAL."""
-
-    per_second: float
-    client_us: float
-    server_us: float | None
-    wal_bytes: float
-
-
-async def _measured(conn: asyncpg.Connection, count: int, work: Callable[[], Awaitable[None]]) -> Cost:
-    """Run `work`, timing it and accounting for CPU on both sides and WAL written.
-
-    On a machine shared with other work the wall rate moves a lot from run to run; CPU time per row moves much
-    less, so it says what the code costs, and 1 / (client + server) what the rate would be on a quiet machine
-    with no overlap between the two (the server is on this machine: its backend's CPU is read from /proc).
-    """
-    pid = int(await conn.fetchval("SELECT pg_backend_pid()"))
-    lsn = await conn.fetchval("SELECT pg_current_wal_lsn()")
-    server, client, started = _process_cpu_seconds(pid), time.process_time(), time.perf_counter()
-    await work()
-    wall, client = time.perf_counter() - started, time.process_time() - client
-    server_after = _process_cpu_seconds(pid)
-    wal = float(await conn.fetchval("SELECT pg_current_wal_lsn() - $1::pg_lsn", lsn))
-    return Cost(
-        per_second=count / wall,
-        client_us=client / count * 1e6,
-        server_us=None if server is None or server_after is None else (server_after - server) / count * 1e6,
-        wal_bytes=wal / count,
-    )
-
-
 async def _chained(conn: asyncpg.Connection, accesses: Sequence[NewAccess], batch: int) -> Cost:
     async def work() -> None:
         for first in range(0, len(accesses), batch):
             async with conn.transaction():
                 await record_accesses(conn, accesses[first : first + batch])
 
-    return await _measured(conn, len(accesses), work)
+    return await measured(conn, len(accesses), work)
 
 
 async def _raw(conn: asyncpg.Connection, rows: Sequence[tuple[object, ...]], batch: int) -> Cost:
@@ -151,7 +109,7 @@ async def _raw(conn: asyncpg.Connection, rows: Sequence[tuple[object, ...]], bat
                     "access_events", records=rows[first : first + batch], columns=list(EVENT_COLUMNS)
                 )
 
-    return await _measured(conn, len(rows), work)
+    return await measured(conn, len(rows), work)
 
 
 async def measure(database_url: str, *, citizens: int, events: int, batch: int, repeat: int) -> dict[str, object]:
@@ -206,17 +164,8 @@ async def measure(database_url: str, *, citizens: int, events: int, batch: int, 
         "ratio_range": [min(ratios), max(ratios)],
         "hours_for_a_year": EVENTS_PER_YEAR / chained_median / 3600,
         "load_average_1min_at_end": load,
-        "chained_cpu": _cpu_medians(chained),
-        "raw_cpu": _cpu_medians(raw),
-    }
-
-
-def _cpu_medians(costs: Sequence[Cost]) -> dict[str, float | None]:
-    servers = [cost.server_us for cost in costs if cost.server_us is not None]
-    return {
-        "client_us": statistics.median(cost.client_us for cost in costs),
-        "server_us": statistics.median(servers) if servers else None,
-        "wal_bytes": statistics.median(cost.wal_bytes for cost in costs),
+        "chained_cpu": cpu_medians(chained),
+        "raw_cpu": cpu_medians(raw),
     }
 
 
@@ -240,36 +189,9 @@ def render(figures: dict[str, object]) -> str:
             f"Chained ingest keeps **{ratio:.0%}** of raw COPY (range {low:.0%}–{high:.0%}); goal at least "
             f"{GOAL_RATIO:.0%}. A year of Belgian access events (1.5 billion) would take **{hours:.1f} hours** at the "
             f"chained rate on this machine; goal under 12 hours. Goal {goal}.",
-            *_render_cpu(figures),
+            *render_cpu(figures, [("Chained ingest", "chained_cpu"), ("Raw COPY", "raw_cpu")], "event", 34_722),
         ]
     )
-
-
-def _render_cpu(figures: dict[str, object]) -> list[str]:
-    """What a row cost in CPU and WAL, when the server's CPU could be read (a server on this machine)."""
-    chained, raw = figures.get("chained_cpu"), figures.get("raw_cpu")
-    if not isinstance(chained, dict) or not isinstance(raw, dict) or chained.get("server_us") is None:
-        return []
-    lines = [
-        "",
-        f"The 1-minute load average was {float(figures['load_average_1min_at_end']):.1f} at the end of the run (the "  # type: ignore[arg-type]
-        "machine is shared), so wall rates move a lot between runs; CPU time per row moves much less:",
-        "",
-        "| Side | Client CPU per row | Server CPU per row | WAL per row |",
-        "| --- | --: | --: | --: |",
-    ]
-    for label, cost in (("Chained ingest", chained), ("Raw COPY", raw)):
-        lines.append(
-            f"| {label} | {cost['client_us']:.1f} µs | {cost['server_us']:.1f} µs | {cost['wal_bytes']:,.0f} B |"
-        )
-    total = float(chained["client_us"]) + float(chained["server_us"])
-    lines += [
-        "",
-        f"Chained, client and server together spend {total:.1f} µs of CPU per event: "
-        f"{1e6 / total:,.0f} events per second on a machine doing nothing else, before any overlap of the two "
-        "(the COPY overlaps them in part), against the goal's 34,722.",
-    ]
-    return lines
 
 
 def update_document(figures: dict[str, object]) -> None:

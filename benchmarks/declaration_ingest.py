@@ -16,7 +16,6 @@ import os
 import random
 import statistics
 import sys
-import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from backend.core.identity.demo import INSTITUTIONS, demo_kbo
 from backend.core.identity.queries import insert_organisation
 from backend.core.identity.scale import generate_people
 from backend.records.service import ingest_declarations
+from benchmarks.cpu_cost import Cost, cpu_medians, measured, render_cpu
 from benchmarks.servers import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,18 +66,19 @@ def _events(numbers: Sequence[str], count: int, run: int, rng: random.Random) ->
     return events
 
 
-async def _service(conn: asyncpg.Connection, caller: InstitutionCaller, events: list[dict[str, Any]]) -> float:
-    started = time.perf_counter()
-    for first in range(0, len(events), 1_000):
-        async with conn.transaction():
-            outcome = await ingest_declarations(conn, caller, events[first : first + 1_000])
-        accepted = sum(1 for item in outcome.answer.items if item.status == "accepted")
-        if accepted != len(events[first : first + 1_000]):
-            raise RuntimeError(f"only {accepted} of a batch accepted: {outcome.answer.items[0]}")
-    return len(events) / (time.perf_counter() - started)
+async def _service(conn: asyncpg.Connection, caller: InstitutionCaller, events: list[dict[str, Any]]) -> Cost:
+    async def work() -> None:
+        for first in range(0, len(events), 1_000):
+            async with conn.transaction():
+                outcome = await ingest_declarations(conn, caller, events[first : first + 1_000])
+            accepted = sum(1 for item in outcome.answer.items if item.status == "accepted")
+            if accepted != len(events[first : first + 1_000]):
+                raise RuntimeError(f"only {accepted} of a batch accepted: {outcome.answer.items[0]}")
+
+    return await measured(conn, len(events), work)
 
 
-async def _raw(conn: asyncpg.Connection, rows: Sequence[tuple[object, ...]]) -> float:
+async def _raw(conn: asyncpg.Connection, rows: Sequence[tuple[object, ...]]) -> Cost:
     # CSV, because COPY's binary format has no encoder for jsonb through the msgspec codec.
     columns = [
         "citizen_id",
@@ -91,15 +92,17 @@ async def _raw(conn: asyncpg.Connection, rows: Sequence[tuple[object, ...]]) -> 
         "occurred_at",
         "payload",
     ]
-    started = time.perf_counter()
-    for first in range(0, len(rows), 1_000):
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows[first : first + 1_000])
-        async with conn.transaction():
-            await conn.copy_to_table(
-                "records", source=io.BytesIO(buffer.getvalue().encode()), columns=columns, format="csv"
-            )
-    return len(rows) / (time.perf_counter() - started)
+
+    async def work() -> None:
+        for first in range(0, len(rows), 1_000):
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(rows[first : first + 1_000])
+            async with conn.transaction():
+                await conn.copy_to_table(
+                    "records", source=io.BytesIO(buffer.getvalue().encode()), columns=columns, format="csv"
+                )
+
+    return await measured(conn, len(rows), work)
 
 
 async def measure(database_url: str, *, citizens: int, events: int, repeat: int) -> dict[str, object]:
@@ -126,8 +129,8 @@ async def measure(database_url: str, *, citizens: int, events: int, repeat: int)
                 )
             caller = InstitutionCaller(client_id="onss-bench", org_id=organisation.org_id, org_code="ONSS", jti="-")
             rng = random.Random(2026)
-            service_rates: list[float] = []
-            raw_rates: list[float] = []
+            service: list[Cost] = []
+            raw: list[Cost] = []
             for run in range(repeat):
                 batch = _events(numbers, events, run, rng)
                 raw_rows = [
@@ -147,17 +150,21 @@ async def measure(database_url: str, *, citizens: int, events: int, repeat: int)
                 ]
                 for side in ("service", "raw") if run % 2 == 0 else ("raw", "service"):
                     if side == "service":
-                        service_rates.append(await _service(conn, caller, batch))
+                        service.append(await _service(conn, caller, batch))
                     else:
-                        raw_rates.append(await _raw(conn, raw_rows))
+                        raw.append(await _raw(conn, raw_rows))
                 print(
-                    f"  run {run + 1}: service {service_rates[-1]:,.0f}/s, raw COPY {raw_rates[-1]:,.0f}/s", flush=True
+                    f"  run {run + 1}: service {service[-1].per_second:,.0f}/s, raw COPY {raw[-1].per_second:,.0f}/s",
+                    flush=True,
                 )
             version = await conn.fetchval("SHOW server_version")
+            load = os.getloadavg()[0]
         finally:
             await conn.close()
     finally:
         await drop_database(database_url, name)
+    service_rates = [cost.per_second for cost in service]
+    raw_rates = [cost.per_second for cost in raw]
     service_median = statistics.median(service_rates)
     return {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -172,6 +179,9 @@ async def measure(database_url: str, *, citizens: int, events: int, repeat: int)
         "raw_median": statistics.median(raw_rates),
         "ratio_median": statistics.median(s / r for s, r in zip(service_rates, raw_rates, strict=True)),
         "minutes_for_45_million_dimona": 45_000_000 / service_median / 60,
+        "load_average_1min_at_end": load,
+        "service_cpu": cpu_medians(service),
+        "raw_cpu": cpu_medians(raw),
     }
 
 
@@ -193,6 +203,9 @@ def render(figures: dict[str, Any]) -> str:
             f"The service keeps {figures['ratio_median']:.0%} of raw COPY; a year of Dimona (45 million) would take "
             f"{figures['minutes_for_45_million_dimona']:,.0f} minutes. Goal: at least {GOAL_PER_SECOND:,} per second "
             f"(under 75 minutes). Goal {met}.",
+            *render_cpu(
+                figures, [("Ingest service", "service_cpu"), ("Raw COPY", "raw_cpu")], "declaration", GOAL_PER_SECOND
+            ),
         ]
     )
 
