@@ -15,7 +15,10 @@ ids rarely pass the check, and digits inside a longer run of letters and digits 
 
 Findings are kept per test and turn that test's teardown into an error naming where the number appeared (the
 number itself is never printed). Anything seen outside a test (a session fixture) is reported against the next
-test. This works per process, so under pytest-xdist each worker watches its own tests; nothing is shared.
+test, or fails the run when it comes after the last one. This works per process, so under pytest-xdist each
+worker watches its own tests and reports them as test errors, which reach the controller like any other; nothing
+is shared between workers. Servers the tests start as subprocesses (the browser tests' `vitrine web`) are outside
+the watch: their own log formatter masks numbers, and the in-process tests cover the same code paths.
 """
 
 from __future__ import annotations
@@ -109,3 +112,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report.longrepr = "A national number appeared where it must never be (URLs and logs):\n" + "\n".join(
         f"- {finding}" for finding in found
     )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """What appeared after the last test (session fixtures' teardown) still fails the run."""
+    if _findings:
+        found = sorted(set(_findings))
+        _findings.clear()
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("A national number appeared after the last test:", red=True)
+            for finding in found:
+                reporter.write_line(f"- {finding}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
