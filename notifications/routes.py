@@ -65,7 +65,7 @@ class NotificationController(Controller):
         conn: NamedDependency[asyncpg.Connection],
         data: JSONBody[PreferenceUpdate],
     ) -> list[PreferenceOut]:
-        """Turn an optional channel (e-mail) on or off for one kind; answers the whole table."""
+        """Turn an optional channel (e-mail or push) on or off for one kind; answers the whole table."""
         owner = _owner(request)
         await set_preference(conn, owner, data.kind, data.channel, data.enabled)
         return await preference_table(conn, owner)

@@ -1,1 +1,1 @@
-"""Delivery channels: the inbox is the notice itself; e-mail here; Web Push later."""
+"""Delivery channels: the inbox is the notice itself; e-mail (eBox pattern) and Web Push (VAPID) here."""

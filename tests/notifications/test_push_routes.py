@@ -13,6 +13,7 @@ import pytest
 
 from backend.core.settings import Settings
 from notifications import push_queries
+from notifications.preferences import channel_enabled
 from notifications.push_keys import application_server_key, vapid_private_key
 from notifications.push_subscriptions import device_label, subscription_errors
 from notifications.schemas import PushKeys, PushSubscriptionIn
@@ -174,3 +175,16 @@ async def test_the_service_worker_is_served_for_the_whole_site(client: httpx.Asy
 async def test_the_api_needs_sign_in(client: httpx.AsyncClient) -> None:
     assert (await client.get(API)).status_code == 401
     assert (await client.post(API, json=_body())).status_code in (401, 403)
+
+
+async def test_push_is_switched_per_kind_through_the_preferences_api(
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+) -> None:
+    person, _ = await _signed_in(client, conn, settings)
+    table = (await client.get("/api/v1/me/notifications/preferences")).json()
+    assert {"kind": "access_alert", "channel": "push", "enabled": True, "locked": False} in table
+    off = {"kind": "access_alert", "channel": "push", "enabled": False}
+    changed = await client.put("/api/v1/me/notifications/preferences", json=off)
+    assert changed.status_code == 200
+    assert not await channel_enabled(conn, person.person_id, "access_alert", "push")
+    assert await channel_enabled(conn, person.person_id, "access_alert", "email"), "e-mail stays as it was"
