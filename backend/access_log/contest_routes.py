@@ -24,6 +24,7 @@ from backend.access_log.contests import open_contest, own_contest
 from backend.access_log.receipt_routes import service_key_from_state
 from backend.core.auth.guards import requires_sign_in
 from backend.core.errors import FieldError, problem_responses, validation_problem
+from backend.core.openapi_bodies import json_body_operation
 
 MAX_CONTESTS_LISTED: Final = 100
 
@@ -58,6 +59,7 @@ class CitizenContestController(Controller):
         "/access-events/{event_id:uuid}/contest",
         status_code=HTTP_201_CREATED,
         responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+        operation_class=json_body_operation(ContestCreate, "An optional message to the reviewer.", required=False),
     )
     async def contest_event(
         self,

@@ -10,10 +10,11 @@ from litestar import Controller, Request, post
 from litestar.di import NamedDependency, Provide
 from litestar.status_codes import HTTP_200_OK
 
-from backend.access_log.reported import BatchResult, ingest_reported
+from backend.access_log.reported import BatchResult, ReportedAccess, ingest_reported
 from backend.core.auth.guards import requires_institution_credentials
 from backend.core.auth.institution import Institution, provide_institution
 from backend.core.errors import FieldError, problem_responses, validation_problem
+from backend.core.openapi_bodies import json_body_operation
 
 
 class ReportedAccessController(Controller):
@@ -24,7 +25,12 @@ class ReportedAccessController(Controller):
     guards = [requires_institution_credentials]
     dependencies = {"institution": Provide(provide_institution)}
 
-    @post("", status_code=HTTP_200_OK, responses=problem_responses(400, 401, 403, 413, 422))
+    @post(
+        "",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(400, 401, 403, 413, 422),
+        operation_class=json_body_operation(list[ReportedAccess], "A JSON array of at most 1000 accesses."),
+    )
     async def report(
         self,
         request: Request[Any, Any, Any],

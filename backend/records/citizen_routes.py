@@ -23,6 +23,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from backend.access_log.views import BRUSSELS
 from backend.core.auth.guards import requires_sign_in, signed_in_user
 from backend.core.errors import FieldError, Problem, problem_responses, validation_problem
+from backend.core.openapi_bodies import json_body_operation
 from backend.records import error_report_queries
 from backend.records.citizen import category_page, records_overview
 from backend.records.citizen_export import RecordsExport, records_export
@@ -132,7 +133,12 @@ class CitizenErrorReportController(Controller):
     tags = ["records"]
     guards = [requires_sign_in]
 
-    @post("", status_code=HTTP_201_CREATED, responses=problem_responses(400, 401, 403, 404, 409, 413, 422))
+    @post(
+        "",
+        status_code=HTTP_201_CREATED,
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+        operation_class=json_body_operation(ErrorReportCreate, "Which record is wrong, and what is wrong with it."),
+    )
     async def create(
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
     ) -> Response[ErrorReportView]:

@@ -20,10 +20,11 @@ from backend.core.errors import (
     problem_responses,
     validation_problem,
 )
+from backend.core.openapi_bodies import json_body_operation
 from backend.core.request_context import current_request_id
 from backend.records.events import convert_errors
 from backend.records.lookups import LookupRefused, look_up_records
-from backend.records.schemas import BatchAnswer, LookupRequest
+from backend.records.schemas import BatchAnswer, CloudEvent, LookupRequest
 from backend.records.service import MAX_BATCH_ITEMS, MalformedItem, ingest_declarations
 
 __all__ = ["MAX_BODY_BYTES", "ROUTES", "DeclarationController", "LookupController", "read_batch"]
@@ -102,7 +103,14 @@ class DeclarationController(Controller):
     guards = [requires_institution_credentials]
     dependencies = {"institution": Provide(provide_institution)}
 
-    @post("", status_code=HTTP_200_OK, responses=problem_responses(400, 401, 403, 413, 422))
+    @post(
+        "",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(400, 401, 403, 413, 422),
+        operation_class=json_body_operation(
+            list[CloudEvent], "A JSON array of at most 1000 CloudEvents (or the same events as NDJSON)."
+        ),
+    )
     async def declare(
         self,
         request: Request[Any, Any, Any],
@@ -134,7 +142,12 @@ class LookupController(Controller):
     # An unregistered stated purpose is refused by the look-up itself, so the refusal reaches the person's log.
     dependencies = {"institution": Provide(provide_institution_for_lookup)}
 
-    @post("", status_code=HTTP_200_OK, responses=problem_responses(400, 401, 403, 404, 413, 422))
+    @post(
+        "",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(400, 401, 403, 404, 413, 422),
+        operation_class=json_body_operation(LookupRequest, "Whose records, which categories, for which purpose."),
+    )
     async def look_up(
         self,
         request: Request[Any, Any, Any],
