@@ -1,5 +1,6 @@
 """Security headers on every answer: every route of the app (walked from its route table), unknown paths (404),
-wrong methods (405), faults (500) and static files; HSTS exactly when the site is served over https."""
+wrong methods (405), faults (500) and static files; HSTS exactly when the site is served over https; no answer
+but the public files may be kept by a cache."""
 
 from __future__ import annotations
 
@@ -60,12 +61,19 @@ def any_path(path: str) -> str:
     return _PARAMETER.sub(value, path)
 
 
+# Files the same for everyone, which a cache may keep; every other answer may hold personal data.
+CACHEABLE = {"GET /static/{name:path}", "GET /.well-known/vitrine-keys.json", "GET /sw.js"}
+
+
 async def _every_route(client: httpx.AsyncClient, app: Litestar, *, https: bool) -> int:
     checked = 0
     for key in app_routes(app):
         method, path = key.split(" ", 1)
         response = await client.request(method, any_path(path))
-        assert_security_headers(response, https=https, where=f"{key} ({response.status_code})")
+        where = f"{key} ({response.status_code})"
+        assert_security_headers(response, https=https, where=where)
+        if key not in CACHEABLE:
+            assert "no-store" in response.headers["cache-control"], where
         checked += 1
     return checked
 
