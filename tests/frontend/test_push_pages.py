@@ -141,4 +141,27 @@ async def test_with_javascript_the_settings_offer_to_turn_on_notifications(
         "navigator.serviceWorker.register('/sw.js', {scope: '/'}).then(function (r) { return r.scope; })"
     )
     assert scope == page.url.split("/inbox")[0] + "/"
+
+    # Register a subscription the way the opt-in script does (the page's CSRF token in the header, the browser's
+    # cookies), as a browser whose push service is elsewhere; then the device is listed, and removed by its form.
+    status = await page.evaluate(
+        """(keys) => {
+          const section = document.querySelector("[data-module='push-devices']");
+          return fetch(section.getAttribute("data-api"), {
+            method: "POST", credentials: "same-origin",
+            headers: {"Content-Type": "application/json", "X-CSRFToken": section.getAttribute("data-csrf")},
+            body: JSON.stringify({endpoint: "https://updates.push.example.org/wpush/v2/browser-test", keys: keys})
+          }).then((answer) => answer.status);
+        }""",
+        KEYS,
+    )
+    assert status == 201
+    await page.reload()
+    devices = page.locator(".device-list__item")
+    assert await devices.count() == 1
+    await assert_accessible(page, f"inbox-preferences-devices--{width}")
+    async with page.expect_navigation():
+        await devices.first.get_by_role("button").click()
+    assert page.url.endswith("/inbox/preferences?device=removed")
+    assert await page.locator(".device-list__item").count() == 0
     assert harness.problems_of(page).lines() == []
