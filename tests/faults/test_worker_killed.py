@@ -20,6 +20,7 @@ from arq.constants import in_progress_key_prefix
 from redis.asyncio import Redis
 
 from notifications.delivery_policy import LEASE_SECONDS, PENDING_AFTER_SECONDS
+from notifications.relay import delivery_job_id
 from tests.faults.mail import FaultySmtp
 from tests.faults.population import seed_population
 from tests.faults.servers import PrivateRedis, Vitrine, running
@@ -59,7 +60,8 @@ async def _let_the_leases_run_out(database_url: str, redis_url: str) -> int:
     redis = Redis.from_url(redis_url)
     try:
         for row in rows:
-            await redis.delete(f"{in_progress_key_prefix}deliver:email:{row['citizen_id']}:{row['notification_id']}")
+            job_id = delivery_job_id(row["citizen_id"], row["notification_id"], "email")
+            await redis.delete(f"{in_progress_key_prefix}{job_id}")
     finally:
         await redis.aclose()
     return len(rows)
