@@ -170,16 +170,17 @@ async def test_a_push_in_quiet_hours_waits_until_they_end(
     live_db: LiveDatabase, redis: ArqRedis, settings: Settings, push_service: PushService
 ) -> None:
     citizen_id, (phone,) = await _person_with_devices(live_db, push_service)
-    # Quiet hours that began an hour ago and end three seconds from now (Brussels wall-clock time).
+    await _owe(live_db, citizen_id)
+    await run_relay_once(live_db.source, redis)
+    delivery = await _push_delivery(live_db, citizen_id)
+    # Quiet hours that began an hour ago and end four seconds from now (Brussels wall-clock time), set just before
+    # the job runs, so that a slow machine cannot let them end first.
     now = datetime.now(BRUSSELS)
-    ends = now + timedelta(seconds=3)
+    ends = now + timedelta(seconds=4)
     async with transaction(live_db.source) as conn:
         await preference_queries.upsert_quiet_hours(
             conn, citizen_id, (now - timedelta(hours=1)).time(), ends.time().replace(tzinfo=None)
         )
-    await _owe(live_db, citizen_id)
-    await run_relay_once(live_db.source, redis)
-    delivery = await _push_delivery(live_db, citizen_id)
 
     # Run directly, the job holds the push until the end of the quiet hours, without counting an attempt.
     with pytest.raises(Retry):
