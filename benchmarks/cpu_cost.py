@@ -1,9 +1,9 @@
 """What each row of an ingest benchmark cost in CPU (ours and the PostgreSQL backend's) and in WAL.
 
 On a machine shared with other work the wall rate of a run moves by a factor of two or more; the CPU time the
-client and the backend spend per row moves much less, so it says what the code costs, and 1 / (client +
-server) what rate a machine doing nothing else would give without any overlap of the two. The backend's CPU
-is read from /proc, so it is only known when the server runs on this machine.
+client and the backend spend per row moves less, so it says better what the code costs, and 1 / (client +
+server) the rate those costs allow when the two never overlap. The backend's CPU is read from /proc, so it is
+only known when the server runs on this machine.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ def render_cpu(figures: dict[str, object], sides: Sequence[tuple[str, str]], uni
     lines = [
         "",
         f"The 1-minute load average was {load:.1f} at the end of the run (the machine is shared), so wall rates "
-        "move a lot between runs; CPU time per row moves much less:"
+        "move a lot between runs. CPU time per row moves less, though it too grows with contention and with the "
+        "full-page images written to WAL after each checkpoint:"
         if isinstance(load, float)
         else "CPU time per row:",
         "",
@@ -93,8 +94,8 @@ def render_cpu(figures: dict[str, object], sides: Sequence[tuple[str, str]], uni
     lines += [
         "",
         f"{costs[0][0]}: client and server together spend {total:.1f} µs of CPU per {unit}, that is "
-        f"{1e6 / total:,.0f} per second on a machine doing nothing else, before any overlap of the two; "
-        f"goal {goal:,.0f} per second.",
+        f"{1e6 / total:,.0f} per second at these costs with the two never overlapping (on two free cores they "
+        f"partly do); goal {goal:,.0f} per second.",
     ]
     return lines
 
