@@ -137,3 +137,21 @@ async def test_concurrent_batches_over_new_and_known_citizens_keep_gap_free_chai
         timeout=60,
     )
     assert verified.returncode == 0, verified.stderr
+
+
+async def test_an_unknown_citizen_is_refused_by_the_head_and_nothing_is_stored(conn: asyncpg.Connection) -> None:
+    # access_events has no per-row foreign key to people: the head row, which references people, is the check.
+    known = await create_person(conn)
+    unknown = uuid.uuid4()
+    batch = [
+        NewAccess(citizen_id=citizen, accessor=ONEM, action="read", channel="batch")
+        for citizen in (known.person_id, unknown)
+    ]
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        async with conn.transaction():
+            await record_accesses(conn, batch)
+    assert await queries.select_chain(conn, known.person_id) == []
+    assert await conn.fetchval("SELECT count(*) FROM access_events WHERE citizen_id = $1", unknown) == 0
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        async with conn.transaction():
+            await record_access(conn, citizen_id=unknown, accessor=ONEM, action="read", channel="api")
