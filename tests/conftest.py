@@ -46,7 +46,8 @@ def _with_database(url: str, database: str) -> str:
 def _with_redis_db(url: str, number: int) -> str:
     parts = urlsplit(url)
     if parts.scheme == "unix":
-        return urlunsplit((parts.scheme, parts.netloc, parts.path, f"db={number}", ""))
+        # Spelled out: urlunsplit writes `unix:/path` (one slash), which redis-py refuses.
+        return f"unix://{parts.path}?db={number}"
     return urlunsplit((parts.scheme, parts.netloc, f"/{number}", "", ""))
 
 
