@@ -15,7 +15,6 @@ Wiring (backend/worker.py): `functions=[*WORKER_FUNCTIONS]`, `cron_jobs=[..., *W
 from __future__ import annotations
 
 import logging
-from email.errors import HeaderParseError
 from typing import Any, Final
 from uuid import UUID
 
@@ -27,7 +26,7 @@ from backend.core.db import ConnectionSource, transaction
 from backend.core.identity import queries as identity_queries
 from backend.core.settings import Settings
 from notifications import delivery_queries, notification_queries
-from notifications.channels.email import build_message, send_message
+from notifications.channels.email import send_message, waiting_message
 from notifications.channels.failures import PermanentFailure, TemporaryFailure
 from notifications.delivery_policy import (
     DELIVERY_TIMEOUT_SECONDS,
@@ -74,15 +73,15 @@ async def deliver_email(ctx: dict[str, Any], citizen_id: str, notification_id: s
     if notice is None or person is None or not person.email:
         return await _give_up(source, person_id, notice_id, "no e-mail address on file")
     try:
-        message = build_message(
+        email = waiting_message(
             to=person.email,
             mail_from=settings.mail_from,
             language=notice.language,
             notification_url=inbox_url(settings, notice_id),
             preferences_url=f"{settings.base_url.rstrip('/')}/inbox/preferences",
         )
-        await send_message(message, settings.smtp_url)
-    except (ValueError, HeaderParseError):
+        await send_message(email, settings.smtp_url)
+    except ValueError:
         return await _give_up(source, person_id, notice_id, "the e-mail address on file is not valid")
     except PermanentFailure as failure:
         return await _give_up(source, person_id, notice_id, failure.reason)
