@@ -38,6 +38,7 @@ from consent.sweeps import sweep_expired_mandates
 from notifications.flexi import evaluate_flexi_after_ingest
 from notifications.jobs import WORKER_CRONS as NOTIFICATION_CRONS
 from notifications.jobs import WORKER_FUNCTIONS as NOTIFICATION_FUNCTIONS
+from notifications.jobs import start_email, stop_email
 from notifications.push_keys import vapid_private_key
 from notifications.relay import start_relay, stop_relay
 
@@ -101,6 +102,7 @@ async def on_startup(ctx: dict[str, Any]) -> None:
     # arq copies ctx for each job, so counters live in a dict shared by reference.
     ctx["stats"] = {"jobs_done": 0}
     await heartbeat(ctx)
+    await start_email(ctx)
     await start_relay(ctx)
     logger.info("worker started", extra={"worker": ctx["worker_name"]})
 
@@ -108,6 +110,7 @@ async def on_startup(ctx: dict[str, Any]) -> None:
 async def on_shutdown(ctx: dict[str, Any]) -> None:
     """Stop the relay, remove the heartbeat row and close the pool."""
     await stop_relay(ctx)
+    await stop_email(ctx)
     pool = ctx.get("db_pool")
     if pool is None:
         return

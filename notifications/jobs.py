@@ -9,7 +9,8 @@ inbox whatever happens to the e-mail.
 `deliver_push` (notifications.push_jobs) does the same for Web Push.
 
 Wiring (backend/worker.py): `functions=[*WORKER_FUNCTIONS]`, `cron_jobs=[..., *WORKER_CRONS]`, and
-`start_relay(ctx)` / `stop_relay(ctx)` from notifications.relay in on_startup / on_shutdown.
+`start_relay(ctx)` / `stop_relay(ctx)` from notifications.relay and `start_email(ctx)` / `stop_email(ctx)` in
+on_startup / on_shutdown.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from backend.core.db import ConnectionSource, transaction
 from backend.core.identity import queries as identity_queries
 from backend.core.settings import Settings
 from notifications import delivery_queries, notification_queries
-from notifications.channels.email import send_message, waiting_message
+from notifications.channels.email import OutgoingEmail, waiting_message
 from notifications.channels.failures import PermanentFailure, TemporaryFailure
+from notifications.channels.smtp_pool import SmtpPool, send_once
 from notifications.delivery_policy import (
     DELIVERY_TIMEOUT_SECONDS,
     LEASE_SECONDS,
@@ -56,6 +58,27 @@ async def _give_up(source: ConnectionSource, citizen_id: UUID, notification_id: 
     return "failed"
 
 
+async def start_email(ctx: dict[str, Any]) -> None:
+    """Worker start-up: open the worker's pool of SMTP connections (shared by every delivery job)."""
+    settings: Settings = ctx["settings"]
+    ctx["smtp_pool"] = SmtpPool(settings.smtp_url)
+
+
+async def stop_email(ctx: dict[str, Any]) -> None:
+    """Worker shutdown: close the SMTP connections."""
+    pool: SmtpPool | None = ctx.pop("smtp_pool", None)
+    if pool is not None:
+        await pool.close()
+
+
+async def _send(ctx: dict[str, Any], email: OutgoingEmail) -> None:
+    pool: SmtpPool | None = ctx.get("smtp_pool")
+    if pool is None:
+        await send_once(email, ctx["settings"].smtp_url)
+    else:
+        await pool.send(email)
+
+
 async def deliver_email(ctx: dict[str, Any], citizen_id: str, notification_id: str) -> str:
     """Send the "a message is waiting" e-mail for one notice, at most once successfully; what happened."""
     source: ConnectionSource = ctx["connection_source"]
@@ -80,9 +103,10 @@ async def deliver_email(ctx: dict[str, Any], citizen_id: str, notification_id: s
             notification_url=inbox_url(settings, notice_id),
             preferences_url=f"{settings.base_url.rstrip('/')}/inbox/preferences",
         )
-        await send_message(email, settings.smtp_url)
     except ValueError:
         return await _give_up(source, person_id, notice_id, "the e-mail address on file is not valid")
+    try:
+        await _send(ctx, email)
     except PermanentFailure as failure:
         return await _give_up(source, person_id, notice_id, failure.reason)
     except TemporaryFailure as failure:

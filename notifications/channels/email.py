@@ -8,6 +8,7 @@ are written by the email package itself (RFC 2047 encoded words for non-ASCII su
 only what changes per message is done per message: the recipient (validated), the date, the Message-ID, the
 MIME boundary and the two bodies in quoted-printable. Building an `EmailMessage` with the default policy instead
 cost about 4 ms of CPU a message (every header it sets is parsed again); this costs well under a millisecond.
+Sending is in notifications.channels.smtp_pool.
 """
 
 from __future__ import annotations
@@ -25,18 +26,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import lru_cache
 from typing import Final
-from urllib.parse import unquote, urlsplit
-
-import aiosmtplib
 
 from backend.core.i18n import Language
-from notifications.channels.failures import DeliveryFailure, PermanentFailure, TemporaryFailure
 from notifications.templates import EmailTexts, current_email_template
 
 _ADDRESS = re.compile(r"[^\s<>@,;:\"']+@[^\s<>@,;:\"']+")
 _UNSAFE_IN_ADDRESS = re.compile(r"[\s\x00-\x1f\x7f<>]")
 CRLF: Final = b"\r\n"
-SMTP_TIMEOUT_SECONDS: Final = 30.0
 INVALID_ADDRESS: Final = "not a plain ASCII e-mail address (addr-spec)"
 
 
@@ -188,39 +184,3 @@ def build_message(
     )
     # Line ends as a mail client stores them once received.
     return message_from_bytes(outgoing.content.replace(CRLF, b"\n"), policy=policy.default)
-
-
-def _classify(code: int, text: str) -> DeliveryFailure:
-    reason = redact(f"SMTP {code}: {text}")
-    return PermanentFailure(reason) if 500 <= code < 600 else TemporaryFailure(reason)
-
-
-async def send_message(email: OutgoingEmail, smtp_url: str, *, timeout_seconds: float = SMTP_TIMEOUT_SECONDS) -> None:
-    """Hand the message to the SMTP server named by `smtp_url` (smtp:// or smtps://, optional user:password@).
-
-    Raises TemporaryFailure or PermanentFailure; never lets an SMTP or network error through unsorted.
-    """
-    parts = urlsplit(smtp_url)
-    implicit_tls = parts.scheme == "smtps"
-    try:
-        await aiosmtplib.send(
-            email.content,
-            sender=email.mail_from,
-            recipients=[email.to],
-            hostname=parts.hostname or "localhost",
-            port=parts.port or (465 if implicit_tls else 25),
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-            use_tls=implicit_tls,
-            timeout=timeout_seconds,
-        )
-    except aiosmtplib.SMTPRecipientsRefused as refused:
-        codes = [recipient.code for recipient in refused.recipients]
-        first = refused.recipients[0] if refused.recipients else None
-        failure = _classify(min(codes, default=450), first.message if first else "recipient refused")
-        raise failure from None
-    except aiosmtplib.SMTPResponseException as answer:
-        raise _classify(answer.code, answer.message) from None
-    except (aiosmtplib.SMTPException, OSError) as problem:
-        # Connection refused or lost, timeouts, TLS not offered: the server may be back later.
-        raise TemporaryFailure(redact(f"{type(problem).__name__}: {problem}")) from None
