@@ -11,7 +11,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from notifications.schemas import Channel, Delivery, DeliveryJob, DeliveryStatus, FailedDelivery
+from notifications.schemas import Channel, Delivery, DeliveryJob, DeliveryStatus, EmailClaim, FailedDelivery
 
 _COLUMNS: Final = " citizen_id, notification_id, channel, status, attempts, last_error, next_attempt_at, updated_at "
 _SELECT_DELIVERY: Final = "SELECT" + _COLUMNS + "FROM deliveries"
@@ -84,6 +84,36 @@ async def claim_delivery(
         lease_seconds,
     )
     return None if row is None else _delivery(row)
+
+
+async def claim_email_delivery(
+    conn: asyncpg.Connection, citizen_id: UUID, notification_id: UUID, *, lease_seconds: float
+) -> EmailClaim | None:
+    """Start an e-mail attempt as `claim_delivery` does, and read the notice's language and the address on file,
+    in one statement (one round trip: a delivery job's first step). None when there is nothing to attempt."""
+    row = await conn.fetchrow(
+        """
+        WITH claimed AS (
+            UPDATE deliveries
+            SET status = 'sending', attempts = attempts + 1, next_attempt_at = NULL, updated_at = now()
+            WHERE citizen_id = $1 AND notification_id = $2 AND channel = 'email'
+              AND (status = 'pending'
+                   OR (status = 'sending'
+                       AND (next_attempt_at IS NOT NULL OR updated_at < now() - make_interval(secs => $3))))
+            RETURNING citizen_id, notification_id, attempts
+        )
+        SELECT c.attempts, n.language, p.email
+        FROM claimed AS c
+        LEFT JOIN notifications AS n USING (citizen_id, notification_id)
+        LEFT JOIN people AS p ON p.person_id = c.citizen_id
+        """,
+        citizen_id,
+        notification_id,
+        lease_seconds,
+    )
+    if row is None:
+        return None
+    return EmailClaim(attempts=row["attempts"], language=row["language"], email=row["email"])
 
 
 async def update_sent(conn: asyncpg.Connection, citizen_id: UUID, notification_id: UUID, channel: Channel) -> bool:

@@ -23,10 +23,9 @@ from arq import Retry, cron
 from arq.cron import CronJob
 from arq.worker import Function, func
 
-from backend.core.db import ConnectionSource, transaction
-from backend.core.identity import queries as identity_queries
+from backend.core.db import ConnectionSource
 from backend.core.settings import Settings
-from notifications import delivery_queries, notification_queries
+from notifications import delivery_queries
 from notifications.channels.email import OutgoingEmail, waiting_message
 from notifications.channels.failures import PermanentFailure, TemporaryFailure
 from notifications.channels.smtp_pool import SmtpPool, send_once
@@ -52,7 +51,7 @@ def inbox_url(settings: Settings, notification_id: UUID) -> str:
 
 
 async def _give_up(source: ConnectionSource, citizen_id: UUID, notification_id: UUID, reason: str) -> str:
-    async with transaction(source) as conn:
+    async with source() as conn:
         await delivery_queries.update_failed(conn, citizen_id, notification_id, "email", error=reason)
     logger.warning("e-mail delivery failed", extra={"notification_id": str(notification_id), "reason": reason})
     return "failed"
@@ -80,26 +79,27 @@ async def _send(ctx: dict[str, Any], email: OutgoingEmail) -> None:
 
 
 async def deliver_email(ctx: dict[str, Any], citizen_id: str, notification_id: str) -> str:
-    """Send the "a message is waiting" e-mail for one notice, at most once successfully; what happened."""
+    """Send the "a message is waiting" e-mail for one notice, at most once successfully; what happened.
+
+    Two round trips to PostgreSQL when all goes well, each one statement in its own transaction: claim the
+    delivery and read what the message needs, then record the result. The claim commits before the SMTP
+    exchange, so the lease protects the attempt whatever happens to this job.
+    """
     source: ConnectionSource = ctx["connection_source"]
     settings: Settings = ctx["settings"]
     person_id, notice_id = UUID(citizen_id), UUID(notification_id)
-    async with transaction(source) as conn:
-        delivery = await delivery_queries.claim_delivery(
-            conn, person_id, notice_id, "email", lease_seconds=LEASE_SECONDS
-        )
-        if delivery is None:
+    async with source() as conn:
+        claim = await delivery_queries.claim_email_delivery(conn, person_id, notice_id, lease_seconds=LEASE_SECONDS)
+        if claim is None:
             current = await delivery_queries.select_delivery(conn, person_id, notice_id, "email")
             return f"skipped ({'unknown' if current is None else current.status})"
-        notice = await notification_queries.select_notification(conn, person_id, notice_id)
-        person = await identity_queries.select_person(conn, person_id)
-    if notice is None or person is None or not person.email:
+    if claim.language is None or not claim.email:
         return await _give_up(source, person_id, notice_id, "no e-mail address on file")
     try:
         email = waiting_message(
-            to=person.email,
+            to=claim.email,
             mail_from=settings.mail_from,
-            language=notice.language,
+            language=claim.language,
             notification_url=inbox_url(settings, notice_id),
             preferences_url=f"{settings.base_url.rstrip('/')}/inbox/preferences",
         )
@@ -110,17 +110,15 @@ async def deliver_email(ctx: dict[str, Any], citizen_id: str, notification_id: s
     except PermanentFailure as failure:
         return await _give_up(source, person_id, notice_id, failure.reason)
     except TemporaryFailure as failure:
-        if delivery.attempts >= MAX_ATTEMPTS:
-            return await _give_up(
-                source, person_id, notice_id, f"{failure.reason} (after {delivery.attempts} attempts)"
-            )
-        delay = retry_delay(delivery.attempts, float(ctx.get("delivery_retry_base_seconds", RETRY_BASE_SECONDS)))
-        async with transaction(source) as conn:
+        if claim.attempts >= MAX_ATTEMPTS:
+            return await _give_up(source, person_id, notice_id, f"{failure.reason} (after {claim.attempts} attempts)")
+        delay = retry_delay(claim.attempts, float(ctx.get("delivery_retry_base_seconds", RETRY_BASE_SECONDS)))
+        async with source() as conn:
             await delivery_queries.update_retry(
                 conn, person_id, notice_id, "email", error=failure.reason, defer_seconds=delay
             )
         raise Retry(defer=delay) from None
-    async with transaction(source) as conn:
+    async with source() as conn:
         await delivery_queries.update_sent(conn, person_id, notice_id, "email")
     return "sent"
 

@@ -94,6 +94,14 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime
 
 
+class EmailClaim(msgspec.Struct, frozen=True, kw_only=True):
+    """An e-mail delivery claimed for an attempt, with what its message needs (None when the row is missing)."""
+
+    attempts: int
+    language: Language | None
+    email: str | None
+
+
 class FailedDelivery(msgspec.Struct, frozen=True, kw_only=True):
     """A delivery given up on, for the operations view (no personal data: ids, kind, error)."""
 

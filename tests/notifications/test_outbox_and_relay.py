@@ -14,7 +14,7 @@ from notifications import delivery_queries, notification_queries, outbox_queries
 from notifications.outbox import enqueue_notification
 from notifications.preferences import set_preference
 from notifications.relay import delivery_job_id, run_relay_once
-from notifications.schemas import Delivery
+from notifications.schemas import Delivery, EmailClaim
 from tests.conftest import source_of
 from tests.factories import create_person
 from tests.notifications.helpers import owe_answer_notice
@@ -152,3 +152,21 @@ async def test_read_and_archived_stay_set(conn: asyncpg.Connection, redis: ArqRe
     assert await delivery_queries.update_sent(conn, citizen_id, notification_id, "email")
     assert not await delivery_queries.update_failed(conn, citizen_id, notification_id, "email", error="late")
     assert await delivery_queries.claim_delivery(conn, citizen_id, notification_id, "email", lease_seconds=0) is None
+
+
+async def test_an_email_claim_reads_what_the_message_needs_and_is_taken_once(
+    conn: asyncpg.Connection, redis: ArqRedis
+) -> None:
+    citizen_id, notification_id = await _one_notice(conn, redis)
+    claim = await delivery_queries.claim_email_delivery(conn, citizen_id, notification_id, lease_seconds=60)
+    assert claim == EmailClaim(attempts=1, language="nl", email="forward@example.be")
+    delivery = await delivery_queries.select_delivery(conn, citizen_id, notification_id, "email")
+    assert delivery is not None
+    assert delivery.status == "sending"
+    assert await delivery_queries.claim_email_delivery(conn, citizen_id, notification_id, lease_seconds=60) is None
+    # Past its lease, an abandoned attempt is taken again, and counted.
+    again = await delivery_queries.claim_email_delivery(conn, citizen_id, notification_id, lease_seconds=-1)
+    assert again is not None
+    assert again.attempts == 2
+    assert await delivery_queries.update_sent(conn, citizen_id, notification_id, "email")
+    assert await delivery_queries.claim_email_delivery(conn, citizen_id, notification_id, lease_seconds=-1) is None
