@@ -44,7 +44,12 @@ async def evaluate_flexi(
     Call it in the transaction that refreshed the counter, after the refresh (it holds the counter's lock).
     """
     counter = await records_queries.select_flexi_counter(conn, citizen_id, income_year)
-    if counter is None or counter.total_cents <= 0:
+    if (
+        counter is None
+        or counter.total_cents <= 0
+        or _below_every_threshold(counter.total_cents, income_year, thresholds)
+    ):
+        # Most people an ingest touches are far from any limit: no more statements for them (three fewer each).
         return []
     months = await flexi_queries.select_declared_months(conn, citizen_id, income_year)
     first_month, last_month = months if months is not None else (1, 12)
@@ -86,6 +91,12 @@ async def evaluate_flexi_after_ingest(conn: asyncpg.Connection, accepted: Sequen
     for citizen_id, year in sorted(affected):
         written += len(await evaluate_flexi(conn, citizen_id, year))
     return written
+
+
+def _below_every_threshold(total_cents: int, year: int, thresholds: Sequence[int]) -> bool:
+    """True when no status, no earlier warning and no forecast could make a warning owed for this total."""
+    limits = [limit.amount_cents for limit in (flexi_ceiling_for_year(year), pension_limit_for_year(year)) if limit]
+    return not limits or not thresholds or total_cents * 100 < min(thresholds) * min(limits)
 
 
 def _smallest_amount_watched(year: int) -> int | None:

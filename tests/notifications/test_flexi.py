@@ -3,10 +3,12 @@ pensioners, the pension limit for early retirees, and the daily safety net."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
+from asyncpg.connection import LoggedQuery
 
 from backend.core.auth.assertions import InstitutionCaller
 from backend.core.identity.demo import PERSONAS, seed_identity
@@ -151,3 +153,29 @@ async def test_the_demo_pensioner_gets_no_warning_and_sofie_does(conn: asyncpg.C
     assert [key for key, _ in warnings] == ["flexi:2026:75"]
     assert warnings[0][1]["provisional"] is True
     assert date.fromisoformat(warnings[0][1]["forecast"]).year == 2026
+
+
+async def test_a_total_below_every_threshold_costs_one_statement_and_the_edge_still_warns(
+    conn: asyncpg.Connection,
+) -> None:
+    caller = await onss_caller(conn)
+    employer = new_kbo()
+    # 75 % of the 2025 pension limit (EUR 7,876) is EUR 5,907: the smallest total any warning can start from.
+    below, edge = new_insz(), new_insz()
+    low = await create_person(conn, insz=below)
+    retiree = await create_person(conn, insz=edge)
+    await set_person_status(conn, retiree.person_id, PersonStatus(early_retiree=True))
+    await ingest_and_evaluate(conn, caller, [_month(below, employer, 1, 590_699), _month(edge, employer, 1, 590_700)])
+    statements: list[str] = []
+
+    def note(record: LoggedQuery) -> None:
+        statements.append(record.query)
+
+    conn.add_query_logger(note)
+    try:
+        assert await evaluate_flexi(conn, low.person_id, YEAR) == []
+        await asyncio.sleep(0.01)  # asyncpg calls query loggers soon after, not during, the statement
+    finally:
+        conn.remove_query_logger(note)
+    assert len(statements) == 1, statements
+    assert [key for key, _ in await _outbox(conn, retiree.person_id)] == ["flexi-pension:2025:75"]
