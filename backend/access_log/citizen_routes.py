@@ -70,7 +70,7 @@ class CitizenAccessLogController(Controller):
     async def list_events(
         self,
         request: Request[Any, Any, Any],
-        conn: NamedDependency[asyncpg.Connection],
+        read_conn: NamedDependency[asyncpg.Connection],
         institution: FromQuery[UUID | None] = None,
         category: FromQuery[CategoryCode | None] = None,
         period_from: Annotated[date | None, QueryParameter(name="from")] = None,
@@ -88,8 +88,9 @@ class CitizenAccessLogController(Controller):
         user = own_log_subject(request)
         if period_from is not None and period_to is not None and period_to < period_from:
             raise validation_problem([FieldError(field="to", message="must be on or after `from`", location="query")])
+        # Only reads of the person's own log: no transaction needed (backend.core.request_transaction).
         page = await citizen_log_page(
-            conn,
+            read_conn,
             user.subject_id,
             language=user.person.language,
             filters=LogFilters(

@@ -102,6 +102,19 @@ async def provide_connection(request: Request[Any, Any, Any]) -> asyncpg.Connect
     return await _holder(request.scope, request.app.state.connection_source).open()
 
 
+async def provide_read_connection(request: Request[Any, Any, Any]) -> asyncpg.Connection:
+    """The request's connection without a transaction, for handlers that only read the person's own data.
+
+    Why no transaction: under PostgreSQL's READ COMMITTED, the default, every statement takes its own snapshot
+    inside a transaction as much as outside one, so for statements that only read, `BEGIN` and `COMMIT` add two
+    round trips and guarantee nothing: there is nothing to commit together and nothing to roll back. The session
+    read and the acting re-check happen before the handler as for any request. A handler that takes `read_conn`
+    must never write, nor read someone else's data (that read is logged, and the log row must share the read's
+    transaction): such a handler takes `conn`. See docs/decisions/0002.
+    """
+    return await _holder(request.scope, request.app.state.connection_source).borrow()
+
+
 async def _answer_failed_commit(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
     """Answer as the app answers any exception (a 503 page or problem+json when the connection was lost)."""
     request: Request[Any, Any, Any] = Request(scope, receive)

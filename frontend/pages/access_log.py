@@ -100,8 +100,10 @@ def _choice(value: str, label: str, current: str) -> dict[str, Any]:
 
 
 @get(PAGE_PATH, name="access-log", guards=[requires_sign_in], include_in_schema=False)
-async def access_log_page(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]) -> Template:
+async def access_log_page(request: Request[Any, Any, Any], read_conn: NamedDependency[asyncpg.Connection]) -> Template:
     """The person's own log, newest first, grouped by day, with filters, paging and downloads."""
+    # Only reads of the person's own data: no transaction needed (backend.core.request_transaction).
+    conn = read_conn
     user = own_log_subject(request)
     language = current_language()
     values = {name: request.query_params.get(name, "") for name in FILTER_NAMES}

@@ -165,6 +165,29 @@ async def test_the_api_lists_your_own_log_in_your_language(
     assert ([item["seq"] for item in second["items"]], second["next"]) == ([1], None)
 
 
+async def test_reading_your_own_log_opens_no_transaction(
+    log_client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+) -> None:
+    """Pure reads of one's own log run without BEGIN/COMMIT (decision 0002); the session is still read."""
+    person = await create_person(conn)
+    await _log(conn, person, await _onem(conn))
+    await _sign_in(log_client, conn, settings, person)
+    statements: list[str] = []
+
+    def remember(record: Any) -> None:
+        statements.append(" ".join(str(record.query).split()))
+
+    conn.add_query_logger(remember)
+    try:
+        for path in (API, "/access-log"):
+            assert (await log_client.get(path)).status_code == 200
+    finally:
+        conn.remove_query_logger(remember)
+    # In tests the request's transaction is a savepoint inside the test's own transaction.
+    assert not [statement for statement in statements if "SAVEPOINT" in statement.upper()]
+    assert len([statement for statement in statements if "FROM sessions" in statement]) == 2
+
+
 @pytest.mark.parametrize(
     "params",
     [
