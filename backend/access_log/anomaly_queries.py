@@ -137,6 +137,43 @@ async def select_pending_alerts(conn: asyncpg.Connection, citizen_id: UUID, *, l
     return [(log_row(row), str(row["alert_flag"])) for row in rows]
 
 
+async def select_alerts_view(
+    conn: asyncpg.Connection, citizen_id: UUID, *, limit: int
+) -> tuple[bool, list[tuple[LogRow, str]]]:
+    """The citizen's alerts opt-in and their alerts not yet delivered (newest first), in one statement.
+
+    The access log page shows both; one round trip instead of two. The opt-in rides on every row; with no
+    pending alert the one row it comes in has no alert.
+    """
+    rows = await conn.fetch(
+        """
+        SELECT coalesce(pref.enabled, false) AS alerts_enabled, pending.*
+        FROM (SELECT (SELECT enabled FROM access_alert_preferences WHERE citizen_id = $1) AS enabled) AS pref
+        LEFT JOIN LATERAL (
+            SELECT a.flag AS alert_flag, a.created_at AS alert_created_at,
+                   e.citizen_id, e.seq, e.event_id, e.occurred_at, e.logged_at, e.actor_kind, e.actor_org_id,
+                   e.actor_client_id, e.actor_system, e.actor_role, e.actor_ref, e.mandate_id, e.purpose_code,
+                   e.legal_basis_ref, e.categories, e.record_refs, e.case_ref, e.channel, e.action, e.outcome,
+                   e.reason, e.source, e.source_event_id, e.prev_hash, e.hash, o.org_id AS o_org_id,
+                   o.kbo AS o_kbo, o.kind AS o_kind, o.code AS o_code, o.name_nl AS o_name_nl,
+                   o.name_fr AS o_name_fr, o.name_de AS o_name_de
+            FROM access_alerts AS a
+            JOIN access_event_flags AS f USING (citizen_id, seq, flag)
+            JOIN access_events AS e ON e.citizen_id = f.citizen_id AND e.seq = f.seq AND e.logged_at = f.logged_at
+            LEFT JOIN organisations AS o ON o.org_id = e.actor_org_id
+            WHERE a.citizen_id = $1 AND a.delivered_at IS NULL
+            ORDER BY a.created_at DESC, a.seq DESC, a.flag
+            LIMIT $2
+        ) AS pending ON true
+        ORDER BY pending.alert_created_at DESC, pending.seq DESC, pending.alert_flag
+        """,
+        citizen_id,
+        limit,
+    )
+    enabled = bool(rows[0]["alerts_enabled"])
+    return enabled, [(log_row(row), str(row["alert_flag"])) for row in rows if row["alert_flag"] is not None]
+
+
 async def select_flagged_events(
     conn: asyncpg.Connection, *, flag: str | None, limit: int
 ) -> list[tuple[LogRow, list[str]]]:
@@ -184,6 +221,7 @@ __all__ = [
     "insert_alerts",
     "insert_flags",
     "select_alerts_enabled",
+    "select_alerts_view",
     "select_event_flags",
     "select_flagged_events",
     "select_institution_seen_before",

@@ -21,7 +21,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from backend.access_log import contest_queries, view_queries
-from backend.access_log.alerts import PendingAlert, alerts_enabled, pending_alerts, set_alerts_enabled
+from backend.access_log.alerts import alerts_view, set_alerts_enabled
 from backend.access_log.citizen_routes import own_log_subject
 from backend.access_log.contest_schemas import MESSAGE_MAX
 from backend.access_log.contest_views import ContestView, contests_by_event, describe_contest
@@ -86,12 +86,8 @@ async def access_log_extras(
     contests: dict[UUID, ContestView] = await contests_by_event(
         conn, citizen_id, [entry.seq for entry in log.entries], language=language
     )
-    alerts: list[PendingAlert] = await pending_alerts(conn, citizen_id, language=language)
-    return {
-        "contests": contests,
-        "alerts_enabled": await alerts_enabled(conn, citizen_id),
-        "pending_alerts": alerts,
-    }
+    enabled, alerts = await alerts_view(conn, citizen_id, language=language)
+    return {"contests": contests, "alerts_enabled": enabled, "pending_alerts": alerts}
 
 
 @post(

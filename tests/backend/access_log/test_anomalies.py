@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from backend.access_log import anomaly_queries
-from backend.access_log.alerts import alerts_enabled, pending_alerts, set_alerts_enabled
+from backend.access_log.alerts import alerts_enabled, alerts_view, pending_alerts, set_alerts_enabled
 from backend.access_log.anomalies import (
     EventFacts,
     flag_event,
@@ -283,6 +283,7 @@ async def test_alerts_are_owed_only_to_citizens_who_opted_in_and_only_for_what_t
     await _institution_reads(conn, person, onem)
     assert await anomaly_queries.select_event_flags(conn, person.person_id, 1) == ["first_institution"]
     assert await pending_alerts(conn, person.person_id, language="fr") == []
+    assert await alerts_view(conn, person.person_id, language="fr") == (False, [])
 
     await set_alerts_enabled(conn, person.person_id, True)
     assert await alerts_enabled(conn, person.person_id)
@@ -294,10 +295,13 @@ async def test_alerts_are_owed_only_to_citizens_who_opted_in_and_only_for_what_t
     assert [(alert.seq, alert.flag) for alert in alerts] == [(2, "night")]
     assert "11 février 2026" in alerts[0].entry.sentence, "in the citizen's language, on the Brussels day"
     assert alerts[0].flag_label
+    # The page reads the opt-in and the pending alerts in one statement: the same answer.
+    assert await alerts_view(conn, person.person_id, language="fr") == (True, alerts)
 
     await set_alerts_enabled(conn, person.person_id, False)
     await _institution_reads(conn, person, onem, categories=["flexi_wages"])
     assert len(await pending_alerts(conn, person.person_id, language="fr")) == 1
+    assert await alerts_view(conn, person.person_id, language="fr") == (False, alerts)
 
 
 async def test_reviewers_list_flagged_events_newest_first_and_by_flag(conn: asyncpg.Connection) -> None:
