@@ -31,6 +31,19 @@ def test_growing_memory_fails() -> None:
     assert figures["passed"] is False
 
 
+def test_a_server_that_falls_behind_fails() -> None:
+    tally = _tally(FLAT_WEB, FLAT_WORKER)
+    tally.latencies_ms = [float(n) for n in range(1, 100)] + [5_000.0]
+    tally.latencies_ms.sort()
+    figures = summarise(OPTIONS, 100.0, 70.0, tally, (95.0, 63.0))
+    assert figures["kept_up"] is True, "one slow request in a hundred is within p99"
+    tally.latencies_ms = [1_500.0] * 100
+    figures = summarise(OPTIONS, 100.0, 70.0, tally, (95.0, 63.0))
+    assert figures["kept_up"] is False
+    assert figures["passed"] is False
+    assert "fell behind the offered rate" in render(figures)
+
+
 def test_an_error_fails_even_with_flat_memory() -> None:
     figures = summarise(OPTIONS, 100.0, 70.0, _tally(FLAT_WEB, FLAT_WORKER, errors=1), (95.0, 63.0))
     assert figures["passed"] is False
