@@ -312,7 +312,7 @@ async def test_the_alerts_opt_in_is_a_checkbox_form(
 @get("/test/access-log-wired", guards=[requires_sign_in], include_in_schema=False)
 async def access_log_wired(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]) -> Template:
     """/access-log as it is once wired: the log page's context plus `access_log_extras` (see the report)."""
-    template: Template = await access_log_page.fn(request=request, conn=conn)
+    template: Template = await access_log_page.fn(request=request, read_conn=conn)
     user = signed_in_user(request)
     extras = await access_log_contest.access_log_extras(conn, user.subject_id, template.context["log"], "en")
     template.context.update(extras)
