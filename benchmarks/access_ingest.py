@@ -27,6 +27,7 @@ from backend.access_log.schemas import EVENT_COLUMNS, Accessor
 from backend.core.db import connect
 from backend.core.identity.scale import generate_people
 from benchmarks.cpu_cost import Cost, cpu_medians, measured, render_cpu
+from benchmarks.report import write_section
 from benchmarks.servers import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,14 +197,7 @@ def render(figures: dict[str, object]) -> str:
 
 def update_document(figures: dict[str, object]) -> None:
     """Replace the generated block in docs/performance.md, or append it under its own heading."""
-    document = DOCUMENT.read_text(encoding="utf-8")
-    block = f"{START}\n{render(figures)}\n{END}"
-    start, end = document.find(START), document.find(END)
-    if start != -1 and end != -1:
-        document = document[:start] + block + document[end + len(END) :]
-    else:
-        document = document.rstrip("\n") + f"\n\n## Access-event ingest\n\n{block}\n"
-    DOCUMENT.write_text(document, encoding="utf-8")
+    write_section(DOCUMENT, START, END, render(figures), "## Access-event ingest")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,6 +32,7 @@ from backend.core.identity.queries import insert_organisation
 from backend.core.identity.scale import generate_people
 from backend.records.service import ingest_declarations
 from benchmarks.cpu_cost import Cost, cpu_medians, measured, render_cpu
+from benchmarks.report import write_section
 from benchmarks.servers import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,14 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(render(figures))
     if not options.quick:
         RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-        document = DOCUMENT.read_text(encoding="utf-8")
-        block = f"{START}\n{render(figures)}\n{END}"
-        start, end = document.find(START), document.find(END)
-        if start != -1 and end != -1:
-            document = document[:start] + block + document[end + len(END) :]
-        else:
-            document = document.rstrip("\n") + f"\n\n## Declaration ingest\n\n{block}\n"
-        DOCUMENT.write_text(document, encoding="utf-8")
+        write_section(DOCUMENT, START, END, render(figures), "## Declaration ingest")
         print(f"benchmarks: wrote {RESULTS.relative_to(ROOT)} and {DOCUMENT.relative_to(ROOT)}")
     return 0
 

@@ -32,6 +32,7 @@ from backend.core.db import connect
 from benchmarks.harness import BenchmarkError, percentile
 from benchmarks.mail_sink import MailSink, claimed_redis_database, running_mail_sink
 from benchmarks.notification_load import Setup, offer_load
+from benchmarks.report import write_section
 from benchmarks.servers import HOST, Server, create_database, drop_database, free_port, server_env
 from notifications.outbox import enqueue_notification
 
@@ -253,14 +254,7 @@ def render(figures: dict[str, Any]) -> str:
 
 def write_document(figures: dict[str, Any]) -> None:
     """Replace the generated block of docs/performance.md, or add the section."""
-    document = DOCUMENT.read_text(encoding="utf-8")
-    block = f"{START}\n{render(figures)}\n{END}"
-    start, end = document.find(START), document.find(END)
-    if start != -1 and end != -1:
-        document = document[:start] + block + document[end + len(END) :]
-    else:
-        document = document.rstrip("\n") + f"\n\n## Notification latency\n\n{INTRODUCTION}\n\n{block}\n"
-    DOCUMENT.write_text(document, encoding="utf-8")
+    write_section(DOCUMENT, START, END, render(figures), f"## Notification latency\n\n{INTRODUCTION}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -187,14 +187,25 @@ def render_measured(report: Report, results_path: str) -> str:
     return "\n".join(lines)
 
 
+def replace_section(document: str, start_marker: str, end_marker: str, body: str, heading: str) -> str:
+    """The document with the text between the markers replaced by body; appended under heading when missing."""
+    block = f"{start_marker}\n{body.strip()}\n{end_marker}"
+    start = document.find(start_marker)
+    end = document.find(end_marker)
+    if start != -1 and end > start:
+        return document[:start] + block + document[end + len(end_marker) :]
+    return document.rstrip("\n") + f"\n\n{heading}\n\n{block}\n"
+
+
+def write_section(path: Path, start_marker: str, end_marker: str, body: str, heading: str) -> None:
+    """Rewrite one benchmark's generated section of a document in place (see `replace_section`)."""
+    document = path.read_text(encoding="utf-8")
+    path.write_text(replace_section(document, start_marker, end_marker, body, heading), encoding="utf-8")
+
+
 def replace_measured(document: str, measured: str) -> str:
     """The document with the text between the markers replaced; the section is appended when missing."""
-    block = f"{MEASURED_START}\n{measured.strip()}\n{MEASURED_END}"
-    start = document.find(MEASURED_START)
-    end = document.find(MEASURED_END)
-    if start != -1 and end > start:
-        return document[:start] + block + document[end + len(MEASURED_END) :]
-    return document.rstrip("\n") + f"\n\n{MEASURED_HEADING}\n\n{block}\n"
+    return replace_section(document, MEASURED_START, MEASURED_END, measured, MEASURED_HEADING)
 
 
 def write_results(report: Report, path: Path) -> None:

@@ -45,6 +45,7 @@ from benchmarks.harness import (
     read_response,
 )
 from benchmarks.http_pages import _signed_in_person
+from benchmarks.report import write_section
 from benchmarks.servers import HOST, ROOT, Server, create_database, drop_database, fetch, free_port, server_env
 
 RESULTS = ROOT / "benchmarks" / "results" / "soak.json"
@@ -286,7 +287,7 @@ def summarise(
 
 
 def render(figures: Mapping[str, object]) -> str:
-    """The section of docs/performance.md."""
+    """The generated text of the soak section of docs/performance.md (between its markers)."""
     web = figures["web_rss_mib"]
     worker = figures["worker_rss_mib"]
     latency = figures["latency_ms"]
@@ -296,7 +297,6 @@ def render(figures: Mapping[str, object]) -> str:
     verdict = "passed" if figures["passed"] else "NOT passed"
     return "\n".join(
         [
-            START,
             f"Measured {figures['measured_at']} on {figures['cpus']} CPUs: {figures['minutes']} minutes open loop at "
             f"{int(float(str(figures['fraction'])) * 100)} % of the measured capacity ({figures['capacity_rps']} req/s "
             f"on the mix {', '.join(f'`{p}`' for p in PATHS)}), target {figures['target_rps']} req/s, "
@@ -310,22 +310,13 @@ def render(figures: Mapping[str, object]) -> str:
             f"Errors: {figures['errors']}; unexpected statuses: {figures['unexpected_statuses'] or 'none'}; latency "
             f"from when each request was due: p50 {latency['p50']} ms, p99 {latency['p99']} ms "
             f"({'kept up' if figures['kept_up'] else 'fell behind the offered rate'}: p99 under 1 s). Soak {verdict}.",
-            END,
         ]
     )
 
 
 def update_document(figures: Mapping[str, object]) -> None:
     """Replace (or append) the soak section of docs/performance.md."""
-    text = DOCUMENT.read_text(encoding="utf-8")
-    section = render(figures)
-    if START in text and END in text:
-        before, _, rest = text.partition(START)
-        _, _, after = rest.partition(END)
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n## Soak and memory\n\n" + section + "\n"
-    DOCUMENT.write_text(text, encoding="utf-8")
+    write_section(DOCUMENT, START, END, render(figures), "## Soak and memory")
 
 
 def _worker(env: Mapping[str, str]) -> subprocess.Popen[bytes]:
