@@ -39,6 +39,7 @@ def _taken() -> list[str]:
 
 def test_a_number_in_a_log_message_or_extra_field_is_found() -> None:
     logger = logging.getLogger("vitrine.test-watch")
+    # A leak planted on purpose (a generated number, nobody's) to show the watch catches it; `_taken` clears it.
     insz = new_insz()
     logger.info("looked up %s", insz)
     assert _taken() == ["a log record of logger 'vitrine.test-watch' (INFO) holds a national number"]
