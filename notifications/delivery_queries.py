@@ -213,6 +213,34 @@ async def select_stuck(
     return [msgspec.convert(dict(row), DeliveryJob) for row in rows]
 
 
+async def select_pending_page(
+    conn: asyncpg.Connection, *, after: tuple[datetime, UUID, UUID, str] | None, limit: int
+) -> list[tuple[datetime, DeliveryJob]]:
+    """A page of e-mail and push deliveries still 'pending' and due (however recent), in (updated_at, key) order
+    after `after`: the jobs the relay could not queue while Redis was away. Each comes with its updated_at, to
+    page on."""
+    rows = await conn.fetch(
+        """
+        SELECT updated_at, citizen_id, notification_id, channel FROM deliveries
+        WHERE status = 'pending' AND channel <> 'inbox'
+          AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+          AND ($1::timestamptz IS NULL
+               OR (updated_at, citizen_id, notification_id, channel) > ($1, $2::uuid, $3::uuid, $4::text))
+        ORDER BY updated_at, citizen_id, notification_id, channel
+        LIMIT $5
+        """,
+        *(after or (None, None, None, None)),
+        limit,
+    )
+    return [
+        (
+            row["updated_at"],
+            DeliveryJob(citizen_id=row["citizen_id"], notification_id=row["notification_id"], channel=row["channel"]),
+        )
+        for row in rows
+    ]
+
+
 async def select_failed(conn: asyncpg.Connection, *, limit: int) -> list[FailedDelivery]:
     """Deliveries given up on, newest first, with the kind of notice (operations view)."""
     rows = await conn.fetch(

@@ -1,9 +1,13 @@
 """The outbox relay: waiting outbox rows become notices and deliveries; commit; then delivery jobs are enqueued.
 
 Woken by LISTEN (the outbox trigger notifies at commit) and polling every few seconds as a safety net. Rows are
-claimed with FOR UPDATE SKIP LOCKED, so several workers may relay at once without taking the same row. When
-Redis cannot be reached the relay claims nothing: the outbox keeps every row until it can. Only ids travel
-through Redis; a job lost after the commit is found again by the sweeper (notifications.sweeper).
+claimed with FOR UPDATE SKIP LOCKED, so several workers may relay at once without taking the same row.
+
+PostgreSQL alone decides what a person has: the relay turns rows into notices (in the inbox at once) and pending
+e-mail and push deliveries whether or not Redis answers. Only the queueing of delivery jobs needs Redis; a job
+that could not be queued stays 'pending' in PostgreSQL, and the relay task queues every pending delivery as soon
+as Redis answers again (`queue_pending`), by the same deterministic job id. Only ids travel through Redis; a job
+lost after it was queued is found again by the sweeper (notifications.sweeper).
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import Any, Final
+from datetime import datetime
+from typing import Any, Final, NamedTuple, cast
 from uuid import UUID
 
 import asyncpg
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis
 from arq.constants import result_key_prefix
 from redis.exceptions import RedisError
 
@@ -32,6 +37,10 @@ logger = logging.getLogger("vitrine.notifications.relay")
 
 POLL_SECONDS: Final = 5.0
 BATCH_SIZE: Final = 100
+# Pending deliveries read per statement when queueing what waited for Redis.
+PENDING_PAGE: Final = 500
+# The relay's own Redis client gives up on a connection or an answer after this long.
+REDIS_TIMEOUT_SECONDS: Final = 2.0
 DELIVER_EMAIL: Final = "deliver_email"
 DELIVER_PUSH: Final = "deliver_push"
 # The arq function that delivers each channel's deliveries.
@@ -106,43 +115,105 @@ async def materialise(conn: asyncpg.Connection, entry: OutboxEntry) -> list[Deli
     return jobs
 
 
-async def _redis_reachable(redis: ArqRedis) -> bool:
+async def redis_answers(redis: ArqRedis) -> bool:
+    """Whether Redis answers a PING now."""
     try:
         await redis.ping()
-    except (RedisError, OSError):
+    except (RedisError, OSError, TimeoutError):
         return False
     return True
 
 
-async def enqueue_all(redis: ArqRedis, jobs: list[DeliveryJob], *, forget_results: bool = False) -> int:
-    """Queue jobs until Redis fails; what is left stays 'pending' in PostgreSQL for the sweeper. How many queued."""
+async def enqueue_until_failure(
+    redis: ArqRedis, jobs: Sequence[DeliveryJob], *, forget_results: bool = False
+) -> tuple[int, int]:
+    """Queue jobs until Redis fails: (how many were newly queued, how many were left unqueued by a failure).
+
+    A job left unqueued stays 'pending' (or 'sending') in PostgreSQL: nothing is lost, it is queued later.
+    """
     queued = 0
-    for job in jobs:
+    for index, job in enumerate(jobs):
         try:
             queued += await enqueue_delivery(redis, job, forget_result=forget_results)
-        except (RedisError, OSError):
-            logger.warning("could not enqueue deliveries; the sweeper will", extra={"left": len(jobs) - queued})
-            break
+        except (RedisError, OSError, TimeoutError):
+            left = len(jobs) - index
+            logger.warning("could not enqueue deliveries; they wait in PostgreSQL", extra={"left": left})
+            return queued, left
+    return queued, 0
+
+
+async def enqueue_all(redis: ArqRedis, jobs: list[DeliveryJob], *, forget_results: bool = False) -> int:
+    """Queue jobs until Redis fails; what is left stays unfinished in PostgreSQL. How many were newly queued."""
+    queued, _ = await enqueue_until_failure(redis, jobs, forget_results=forget_results)
     return queued
+
+
+class RelayRun(NamedTuple):
+    """What one relay run did: outbox rows turned into notices, and delivery jobs it could not queue."""
+
+    relayed: int
+    unqueued: int
+
+
+async def relay_outbox(source: ConnectionSource, redis: ArqRedis | None, *, batch_size: int = BATCH_SIZE) -> RelayRun:
+    """Relay every waiting outbox row, a batch per transaction, and queue each batch's jobs after its commit.
+
+    `redis` None means Redis is known to be unreachable: the rows still become notices and pending deliveries,
+    and no job is queued. Once a queueing fails, the rest of the run queues nothing (it would only fail again).
+    """
+    relayed = unqueued = 0
+    while True:
+        async with transaction(source) as conn:
+            entries = await outbox_queries.claim_waiting(conn, limit=batch_size)
+            done, jobs = await materialise_batch(conn, entries)
+        relayed += done
+        if redis is None:
+            unqueued += len(jobs)
+        else:
+            _, left = await enqueue_until_failure(redis, jobs)
+            unqueued += left
+            if left:
+                redis = None
+        # A short batch was the last; a batch of rows that all failed to render would only come back again.
+        if len(entries) < batch_size or not done:
+            return RelayRun(relayed=relayed, unqueued=unqueued)
 
 
 async def run_relay_once(source: ConnectionSource, redis: ArqRedis, *, batch_size: int = BATCH_SIZE) -> int:
     """Relay every waiting outbox row, a batch per transaction; how many rows were relayed.
 
     Each batch is committed before its jobs are queued, so a job never names a notice that might be rolled
-    back. A row that cannot be rendered is logged and left waiting (it never blocks the others).
+    back. The rows are relayed even when Redis cannot be reached: their notices are in the inbox, and the jobs
+    left unqueued wait in PostgreSQL as pending deliveries for `queue_pending` (or the sweeper). A row that cannot
+    be rendered is logged and left waiting (it never blocks the others).
     """
-    relayed = 0
-    while await _redis_reachable(redis):
+    reachable = await redis_answers(redis)
+    run = await relay_outbox(source, redis if reachable else None, batch_size=batch_size)
+    return run.relayed
+
+
+async def queue_pending(
+    source: ConnectionSource, redis: ArqRedis, *, page_size: int = PENDING_PAGE
+) -> tuple[int, bool]:
+    """Queue the job of every due 'pending' e-mail and push delivery, however recent: (newly queued, complete).
+
+    Run when Redis answers again after the relay could not queue. Exactly once holds: the job id is the
+    delivery's own, so a job still queued is not queued twice, and a job that runs for a delivery already taken
+    or finished finds nothing to claim in PostgreSQL. `complete` is False when Redis failed again part way.
+    """
+    queued = 0
+    after: tuple[datetime, UUID, UUID, str] | None = None
+    while True:
         async with transaction(source) as conn:
-            entries = await outbox_queries.claim_waiting(conn, limit=batch_size)
-            done, jobs = await materialise_batch(conn, entries)
-        relayed += done
-        await enqueue_all(redis, jobs)
-        # A short batch was the last; a batch of rows that all failed to render would only come back again.
-        if len(entries) < batch_size or not done:
-            break
-    return relayed
+            page = await delivery_queries.select_pending_page(conn, after=after, limit=page_size)
+        newly, left = await enqueue_until_failure(redis, [job for _, job in page])
+        queued += newly
+        if left:
+            return queued, False
+        if len(page) < page_size:
+            return queued, True
+        updated_at, last = page[-1]
+        after = (updated_at, last.citizen_id, last.notification_id, last.channel)
 
 
 async def _listen(dsn: str, wake: asyncio.Event) -> asyncpg.Connection:
@@ -151,30 +222,53 @@ async def _listen(dsn: str, wake: asyncio.Event) -> asyncpg.Connection:
     return listener
 
 
-async def relay_task(ctx: dict[str, Any], *, poll_seconds: float = POLL_SECONDS) -> None:
+def relay_redis(redis_url: str) -> ArqRedis:
+    """The relay's own Redis client: it connects on first use and fails fast, so that an unreachable Redis never
+    holds up the notices (the relay task tries again at its next run)."""
+    # from_url hands the connection pool to the client, so closing the client closes its connections too.
+    client = ArqRedis.from_url(
+        redis_url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
+    )
+    return cast(ArqRedis, client)
+
+
+async def relay_task(ctx: dict[str, Any], *, poll_seconds: float = POLL_SECONDS, redis: ArqRedis | None = None) -> None:
     """Relay forever: after each NOTIFY, and every `poll_seconds` anyway. Survives database and Redis outages.
 
-    Listens on a connection of its own (a LISTEN holds its connection for as long as it listens).
+    Listens on a connection of its own (a LISTEN holds its connection for as long as it listens), and queues
+    through `redis` or, by default, a Redis client of its own that fails fast. Whenever jobs could not be queued
+    (and once at start, for what a previous process left), it queues every pending delivery at the first run that
+    finds Redis answering.
     """
     source: ConnectionSource = ctx["connection_source"]
     settings: Settings = ctx["settings"]
     assert settings.database_url is not None
-    # arq puts its pool in ctx before on_startup; a process without one (a test calling on_startup) gets its own.
-    redis: ArqRedis | None = ctx.get("redis")
     own_redis: ArqRedis | None = None
+    if redis is None and settings.redis_url is not None:
+        redis = own_redis = relay_redis(settings.redis_url)
     wake = asyncio.Event()
     listener: asyncpg.Connection | None = None
+    owed = True
     try:
         while True:
             try:
-                if redis is None and settings.redis_url is not None:
-                    redis = own_redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
                 if listener is None or listener.is_closed():
                     listener = await _listen(settings.database_url, wake)
                 # Cleared before the run: a NOTIFY arriving during the run wakes the next one at once.
                 wake.clear()
-                if redis is not None:
-                    await run_relay_once(source, redis)
+                reachable = redis is not None and await redis_answers(redis)
+                if owed and reachable and redis is not None:
+                    queued, complete = await queue_pending(source, redis)
+                    owed = not complete
+                    if queued:
+                        logger.info("queued deliveries left pending while Redis was away", extra={"queued": queued})
+                run = await relay_outbox(source, redis if reachable else None)
+                if run.unqueued and not owed:
+                    logger.warning(
+                        "Redis cannot be reached: notices are in the inbox, their deliveries wait in PostgreSQL",
+                        extra={"unqueued": run.unqueued},
+                    )
+                owed = owed or run.unqueued > 0
             except (OSError, RedisError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 logger.exception("relay run failed; trying again")
                 if listener is not None:

@@ -1,8 +1,9 @@
 """The sweeper: deliveries whose job was lost are queued again, by the same deterministic job id.
 
 A job can be lost when Redis loses its data, a worker is killed during an attempt, or the relay committed but
-could not reach Redis. PostgreSQL knows what is unfinished; queuing the same job id again is a no-op while the
-original job still exists, so sweeping never doubles a delivery.
+could not reach Redis and its process stopped before Redis answered again (the relay task itself queues what it
+left pending as soon as Redis answers). PostgreSQL knows what is unfinished; queuing the same job id again is a
+no-op while the original job still exists, so sweeping never doubles a delivery.
 """
 
 from __future__ import annotations

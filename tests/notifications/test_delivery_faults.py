@@ -16,7 +16,7 @@ from backend.core.settings import Settings
 from notifications import delivery_queries, notification_queries
 from notifications.delivery_policy import MAX_ATTEMPTS
 from notifications.operations import failed_deliveries, pipeline_counts
-from notifications.relay import run_relay_once
+from notifications.relay import queue_pending, run_relay_once
 from notifications.schemas import Delivery, PersonStatus
 from notifications.statuses import set_person_status
 from notifications.sweeper import sweep_stuck_deliveries
@@ -69,6 +69,7 @@ async def test_redis_down_during_a_thousand_declarations_then_every_warning_once
     monthly = {"ordinary": 190_000, "pensioner": 250_000, "early_retiree": 90_000}
 
     unreachable = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=1)
+    relayed = 0
     try:
         # Ten batches of one hundred declarations (one month for everyone), each in its own committed transaction,
         # with the relay trying in between while Redis cannot be reached.
@@ -85,7 +86,7 @@ async def test_redis_down_during_a_thousand_declarations_then_every_warning_once
             async with transaction(live_db.source) as conn:
                 outcome = await ingest_and_evaluate(conn, caller, batch)
             assert outcome.answer.accepted == 100
-            assert await run_relay_once(live_db.source, unreachable) == 0
+            relayed += await run_relay_once(live_db.source, unreachable)
         # Corrections for twenty people: October down to nothing, then back up; no warning is repeated.
         corrected = [insz for insz, (role, _) in people.items() if role == "ordinary"][:20]
         for step, (amount, refers) in enumerate([(0, "{insz}-10"), (190_000, "{insz}-down")]):
@@ -102,18 +103,23 @@ async def test_redis_down_during_a_thousand_declarations_then_every_warning_once
             async with transaction(live_db.source) as conn:
                 outcome = await ingest_and_evaluate(conn, caller, batch)
             assert outcome.answer.accepted == 20
-            assert await run_relay_once(live_db.source, unreachable) == 0
+            relayed += await run_relay_once(live_db.source, unreachable)
     finally:
         await unreachable.aclose()
 
+    # 80 people past 75, 90 and 100 %; 10 early retirees past 75, 90 and 100 % of the pension limit: every notice
+    # is in its inbox while Redis is still down, and every e-mail waits in PostgreSQL.
+    assert relayed == 80 * 3 + 10 * 3
     async with transaction(live_db.source) as conn:
         waiting = await pipeline_counts(conn)
-    # 80 people past 75, 90 and 100 %; 10 early retirees past 75, 90 and 100 % of the pension limit.
-    assert waiting.outbox_waiting == 80 * 3 + 10 * 3
+    assert (waiting.outbox_waiting, waiting.pending, waiting.sent) == (0, 270, 270)
+    assert await redis.queued_jobs() == []
     assert smtp.messages == []
 
-    # Redis is back: the relay catches up, the worker delivers.
-    assert await run_relay_once(live_db.source, redis) == 270
+    # Redis is back: what waited is queued at once (each job once), the worker delivers.
+    assert await queue_pending(live_db.source, redis, page_size=100) == (270, True)
+    assert await queue_pending(live_db.source, redis) == (0, True), "queued jobs are not queued twice"
+    assert await run_relay_once(live_db.source, redis) == 0
     await deliver_everything(redis, _ctx(live_db, settings, smtp.url))
     # Another sweep and worker run change nothing: every warning exactly once.
     assert await sweep_stuck_deliveries(live_db.source, redis, pending_after_seconds=0, lease_seconds=0) == 0

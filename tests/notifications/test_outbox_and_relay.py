@@ -1,6 +1,6 @@
 """The outbox and the relay inside one rolled-back transaction: nothing owed twice, notices rendered in the
-person's language, one delivery per enabled channel, jobs queued by deterministic id, and nothing claimed while
-Redis is down."""
+person's language, one delivery per enabled channel, jobs queued by deterministic id, and notices in the inbox
+while Redis is down, their e-mail queued once it answers."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from arq.connections import ArqRedis
 from notifications import delivery_queries, notification_queries, outbox_queries
 from notifications.outbox import enqueue_notification
 from notifications.preferences import set_preference
-from notifications.relay import delivery_job_id, run_relay_once
+from notifications.relay import delivery_job_id, queue_pending, run_relay_once
 from notifications.schemas import Delivery, EmailClaim
 from tests.conftest import source_of
 from tests.factories import create_person
@@ -80,16 +80,29 @@ async def test_the_relay_renders_in_the_persons_language_and_delivers_per_channe
     assert len(await redis.queued_jobs()) == 1, "only the e-mail delivery is queued"
 
 
-async def test_nothing_is_claimed_while_redis_is_unreachable(conn: asyncpg.Connection) -> None:
+async def test_the_inbox_fills_while_redis_is_unreachable_and_the_email_is_queued_once_it_answers(
+    conn: asyncpg.Connection, redis: ArqRedis
+) -> None:
     person = await create_person(conn, email="an@example.be")
     await owe_answer_notice(conn, person.person_id, CONTEST)
     unreachable = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=1)
     try:
-        assert await run_relay_once(source_of(conn), unreachable) == 0
+        assert await run_relay_once(source_of(conn), unreachable) == 1
+        assert await queue_pending(source_of(conn), unreachable) == (0, False)
     finally:
         await unreachable.aclose()
-    assert await outbox_queries.count_waiting(conn) == 1, "the outbox keeps it until Redis is back"
-    assert await notification_queries.count_unread(conn, person.person_id) == 0
+    assert await outbox_queries.count_waiting(conn) == 0
+    assert await notification_queries.count_unread(conn, person.person_id) == 1, "in the inbox at once"
+    (notice,) = await notification_queries.select_inbox(conn, person.person_id, archived=False, limit=1)
+    deliveries = await delivery_queries.select_deliveries(conn, person.person_id, notice.notification_id)
+    assert {d.channel: d.status for d in deliveries} == {"email": "pending", "inbox": "sent"}
+    assert await redis.queued_jobs() == []
+
+    # Redis answers again: the pending e-mail is queued at once (not a minute later by the sweeper), once.
+    assert await queue_pending(source_of(conn), redis) == (1, True)
+    assert await queue_pending(source_of(conn), redis) == (0, True)
+    assert await redis.exists(f"arq:job:{delivery_job_id(person.person_id, notice.notification_id)}") == 1
+    assert len(await redis.queued_jobs()) == 1
 
 
 async def test_a_row_that_cannot_be_rendered_waits_without_blocking_the_others(
