@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
+from typing import Any, Final
 from uuid import UUID
 
 import asyncpg
@@ -25,10 +26,13 @@ from backend.records import bulk_queries
 from backend.records.categories.base import Category, encode_hook
 from backend.records.counters import affected_flexi_years
 from backend.records.events import CheckedPayload, ExaminedItem
+from backend.records.jsonb import as_read_from_jsonb
 from backend.records.queries import IngestedRef
 from backend.records.schemas import ItemResult, RecordStatus, StoredRecord
 
 __all__ = ["BulkOutcome", "Fallback", "ingest_in_bulk"]
+
+_json: Final = msgspec.json.Encoder()
 
 
 class Fallback(Exception):
@@ -209,6 +213,7 @@ async def _write(conn: asyncpg.Connection, batch: _Batch, claims: list[str]) -> 
         if any(owner != caller.org_id for owner in owners.values()):
             raise Fallback
     rows = bulk_queries.RecordRows()
+    payloads: list[dict[str, Any] | None] = []
     for accepted in batch.accepted:
         event, checked = accepted.item.event, accepted.checked
         assert event is not None
@@ -224,10 +229,15 @@ async def _write(conn: asyncpg.Connection, batch: _Batch, claims: list[str]) -> 
         rows.occurred_ats.append(event.time)
         rows.valid_froms.append(accepted.valid_from)
         rows.valid_tos.append(accepted.valid_to)
-        payload = None if checked.payload is None else msgspec.to_builtins(checked.payload, enc_hook=encode_hook)
-        rows.payloads.append(None if payload is None else msgspec.json.encode(payload).decode())
+        if checked.payload is None:
+            rows.payloads.append(None)
+            payloads.append(None)
+        else:
+            payload = msgspec.to_builtins(checked.payload, enc_hook=encode_hook)
+            rows.payloads.append(_json.encode(payload).decode())
+            payloads.append(as_read_from_jsonb(payload))
         rows.supersedes.append(accepted.original_id)
-    stored = {record.record_id: record for record in await bulk_queries.insert_records(conn, rows, caller.org_id)}
+    received_at = await bulk_queries.insert_records(conn, rows, caller.org_id)
     # Stored originals that an item of this batch corrected or cancelled.
     changed = [
         (record_id, known)
@@ -240,11 +250,29 @@ async def _write(conn: asyncpg.Connection, batch: _Batch, claims: list[str]) -> 
         )
         if count != len(changed):
             raise Fallback
-    for accepted, status in zip(batch.accepted, rows.statuses, strict=True):
-        record = stored[accepted.record_id]
-        if accepted.checked.kind != "cancellation" and status != "active":
-            # The accepted list holds records as first stored, before a later item of the batch changed them.
-            record = msgspec.structs.replace(record, status="active")
+    # The records as first stored (before a later item of the batch changed them), equal to what the database
+    # would send back for them: the time in UTC, the payload as jsonb orders it.
+    stored: dict[UUID, StoredRecord] = {}
+    for accepted, payload in zip(batch.accepted, payloads, strict=True):
+        event, checked = accepted.item.event, accepted.checked
+        assert event is not None
+        record = StoredRecord(
+            accepted.citizen_id,
+            accepted.record_id,
+            accepted.category.code,
+            accepted.category.version,
+            checked.kind,
+            "cancelled" if checked.kind == "cancellation" else "active",
+            event.source,
+            event.id,
+            event.time if event.time.tzinfo is UTC else event.time.astimezone(UTC),
+            accepted.valid_from,
+            accepted.valid_to,
+            payload,
+            accepted.original_id,
+            received_at,
+        )
+        stored[accepted.record_id] = record
         original = None
         if accepted.original_id is not None:
             original = batch.originals.get(accepted.original_id) or stored[accepted.original_id]

@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from backend.records.queries import IngestedRef
-from backend.records.schemas import FlexiCounter, RecordStatus, StoredRecord
+from backend.records.schemas import RecordStatus, StoredRecord
 
 
 class RecordRows(msgspec.Struct, kw_only=True):
@@ -103,10 +103,17 @@ async def lock_records(
     return found
 
 
-async def insert_records(conn: asyncpg.Connection, rows: RecordRows, producer_org_id: UUID) -> list[StoredRecord]:
+async def insert_records(conn: asyncpg.Connection, rows: RecordRows, producer_org_id: UUID) -> datetime:
     """Store new records and remember which record each event became, in one statement (a correction may
-    supersede a record earlier in the same rows; a repeated event violates the primary key)."""
-    stored = await conn.fetch(
+    supersede a record earlier in the same rows; a repeated event violates the primary key); returns the time
+    the records were received (`now()`, the same for every row of the transaction).
+
+    Nothing else is returned: the caller knows every stored value already, and sending the rows back (the
+    payloads printed from jsonb and parsed again) cost the server and the client more than the inserts. The
+    idempotency rows read the same arrays; their foreign key to records is checked at the end of the statement,
+    when every record is in.
+    """
+    received_at = await conn.fetchval(
         """
         WITH new AS (
             INSERT INTO records (record_id, citizen_id, category, type_version, kind, status, producer_org_id,
@@ -117,15 +124,11 @@ async def insert_records(conn: asyncpg.Connection, rows: RecordRows, producer_or
                         $8::text[], $9::timestamptz[], $10::date[], $11::date[], $12::text[], $13::uuid[])
                  AS n(record_id, citizen_id, category, type_version, kind, status, source, source_event_id,
                       occurred_at, valid_from, valid_to, payload, supersedes)
-            RETURNING citizen_id, record_id, category, type_version, kind, status, source, source_event_id,
-                      occurred_at, valid_from, valid_to, payload, supersedes, received_at
         ), remembered AS (
             INSERT INTO ingested_events (source, source_event_id, citizen_id, record_id)
-            SELECT source, source_event_id, citizen_id, record_id FROM new
+            SELECT * FROM unnest($7::text[], $8::text[], $2::uuid[], $1::uuid[])
         )
-        SELECT citizen_id, record_id, category, type_version, kind, status, source, source_event_id, occurred_at,
-               valid_from, valid_to, payload, supersedes, received_at
-        FROM new
+        SELECT now()
         """,
         rows.record_ids,
         rows.citizen_ids,
@@ -142,9 +145,8 @@ async def insert_records(conn: asyncpg.Connection, rows: RecordRows, producer_or
         rows.supersedes,
         producer_org_id,
     )
-    # Built directly rather than through msgspec.convert: the columns are the database's own, already checked,
-    # and returned in StoredRecord's field order (positional: keyword matching cost more than the rest).
-    return [StoredRecord(*row) for row in stored]
+    assert isinstance(received_at, datetime)
+    return received_at
 
 
 async def update_record_statuses(
@@ -173,9 +175,10 @@ async def lock_flexi_counters(conn: asyncpg.Connection, keys: Sequence[tuple[UUI
     )
 
 
-async def refresh_flexi_counters(conn: asyncpg.Connection, keys: Sequence[tuple[UUID, int]]) -> list[FlexiCounter]:
-    """Recompute several counters from the active flexi_wages records of their years, and store them."""
-    rows = await conn.fetch(
+async def refresh_flexi_counters(conn: asyncpg.Connection, keys: Sequence[tuple[UUID, int]]) -> None:
+    """Recompute several counters from the active flexi_wages records of their years, and store them (nothing
+    is sent back: whoever needs a counter reads it, and most ingests need none)."""
+    await conn.execute(
         """
         INSERT INTO flexi_counters (citizen_id, income_year, total_cents, last_declared_month, as_of)
         SELECT w.citizen_id, w.income_year,
@@ -190,10 +193,7 @@ async def refresh_flexi_counters(conn: asyncpg.Connection, keys: Sequence[tuple[
         ON CONFLICT (citizen_id, income_year) DO UPDATE
             SET total_cents = EXCLUDED.total_cents, last_declared_month = EXCLUDED.last_declared_month,
                 as_of = EXCLUDED.as_of
-        RETURNING citizen_id, income_year, total_cents, last_declared_month, as_of
         """,
         [citizen_id for citizen_id, _ in keys],
         [income_year for _, income_year in keys],
     )
-    counters = [msgspec.convert(dict(row), FlexiCounter) for row in rows]
-    return sorted(counters, key=lambda counter: (counter.citizen_id, counter.income_year))

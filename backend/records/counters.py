@@ -12,7 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from backend.records import bulk_queries
-from backend.records.schemas import FlexiCounter, StoredRecord
+from backend.records.schemas import StoredRecord
 
 FLEXI_CATEGORY = "flexi_wages"
 
@@ -24,7 +24,7 @@ def affected_flexi_years(record: StoredRecord, original: StoredRecord | None) ->
     return {(r.citizen_id, r.valid_from.year) for r in (record, original) if r is not None and r.valid_from}
 
 
-async def refresh_flexi_counters(conn: asyncpg.Connection, affected: Iterable[tuple[UUID, int]]) -> list[FlexiCounter]:
+async def refresh_flexi_counters(conn: asyncpg.Connection, affected: Iterable[tuple[UUID, int]]) -> None:
     """Recompute each affected counter under its lock, the locks taken in a stable order (two batches never wait
     on each other in a circle).
 
@@ -33,6 +33,6 @@ async def refresh_flexi_counters(conn: asyncpg.Connection, affected: Iterable[tu
     """
     keys = sorted(set(affected))
     if not keys:
-        return []
+        return
     await bulk_queries.lock_flexi_counters(conn, keys)
-    return await bulk_queries.refresh_flexi_counters(conn, keys)
+    await bulk_queries.refresh_flexi_counters(conn, keys)

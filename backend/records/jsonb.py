@@ -1,0 +1,40 @@
+"""A JSON value as PostgreSQL's jsonb gives it back: object keys in jsonb's order (shorter keys first, then byte
+order), so a record built in memory equals, key order included, the one read back from the database."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+__all__ = ["as_read_from_jsonb"]
+
+# The keys of the objects seen so far, in jsonb's order: payloads of one category all have the same keys.
+_orders: dict[tuple[str, ...], tuple[str, ...]] = {}
+_ORDERS_LIMIT: Final = 1_000
+
+
+def _byte_order(key: str) -> tuple[int, bytes]:
+    encoded = key.encode()
+    return len(encoded), encoded
+
+
+def _jsonb_order(keys: tuple[str, ...]) -> tuple[str, ...]:
+    order = _orders.get(keys)
+    if order is None:
+        order = tuple(sorted(keys, key=_byte_order))
+        if len(_orders) >= _ORDERS_LIMIT:
+            _orders.clear()
+        _orders[keys] = order
+    return order
+
+
+def as_read_from_jsonb(value: Any) -> Any:
+    """`value` (JSON builtins: dicts, lists, strings, integers, booleans, None) with every object's keys in the
+    order jsonb stores them (floats are not expected: jsonb would print 1e20 back as an integer)."""
+    if isinstance(value, dict):
+        return {
+            key: as_read_from_jsonb(value[key]) if isinstance(value[key], dict | list) else value[key]
+            for key in _jsonb_order(tuple(value))
+        }
+    if isinstance(value, list):
+        return [as_read_from_jsonb(item) if isinstance(item, dict | list) else item for item in value]
+    return value
