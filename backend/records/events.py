@@ -6,6 +6,7 @@ Every check that needs no writing happens here, and every failing field is named
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,9 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 import msgspec
+import msgspec.inspect
 
 from backend.core.auth.assertions import InstitutionCaller
 from backend.core.errors import FieldError, Problem
+from backend.core.identifiers import IdentifierError, parse_insz
 from backend.core.identity.service import insz_or_problem
 from backend.records.categories.base import Category, decode_hook
 from backend.records.registry import Registry, parse_event_type
@@ -110,6 +113,7 @@ class CheckedPayload:
     valid_to: date | None
 
 
+@functools.lru_cache(maxsize=4)
 def _latest_date(today: date) -> date:
     try:
         return today.replace(year=today.year + MAX_YEARS_AHEAD)
@@ -118,6 +122,46 @@ def _latest_date(today: date) -> date:
 
 
 _MAY_HOLD_DATES: Final = (date, msgspec.Struct, list, tuple)
+# Declared types whose values are never one of _MAY_HOLD_DATES (so never hold a date `_dates` would find).
+_NEVER_DATES: Final = (
+    msgspec.inspect.NoneType,
+    msgspec.inspect.BoolType,
+    msgspec.inspect.IntType,
+    msgspec.inspect.FloatType,
+    msgspec.inspect.StrType,
+    msgspec.inspect.LiteralType,
+    msgspec.inspect.TimeType,
+    msgspec.inspect.TimeDeltaType,
+    msgspec.inspect.UUIDType,
+    msgspec.inspect.DecimalType,
+    msgspec.inspect.BytesType,
+    msgspec.inspect.ByteArrayType,
+    msgspec.inspect.MemoryViewType,
+    msgspec.inspect.DictType,
+    msgspec.inspect.TypedDictType,
+    msgspec.inspect.SetType,
+    msgspec.inspect.FrozenSetType,
+)
+
+
+def _may_hold_dates(kind: msgspec.inspect.Type) -> bool:
+    """Whether a value of this declared type may be (or contain) a date; True when unsure."""
+    if isinstance(kind, msgspec.inspect.UnionType):
+        return any(_may_hold_dates(member) for member in kind.types)
+    if isinstance(kind, msgspec.inspect.Metadata):
+        return _may_hold_dates(kind.type)
+    if isinstance(kind, msgspec.inspect.CustomType | msgspec.inspect.DataclassType):
+        return issubclass(kind.cls, _MAY_HOLD_DATES)
+    return not isinstance(kind, _NEVER_DATES)
+
+
+@functools.cache
+def _fields_with_dates(struct: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The fields of a payload Struct that may hold a date, in field order (the others are never looked at)."""
+    info = msgspec.inspect.type_info(struct)
+    if not isinstance(info, msgspec.inspect.StructType):
+        return struct.__struct_fields__
+    return tuple(field.name for field in info.fields if _may_hold_dates(field.type))
 
 
 def _dates(value: Any, path: str) -> Iterator[tuple[str, date]]:
@@ -125,9 +169,9 @@ def _dates(value: Any, path: str) -> Iterator[tuple[str, date]]:
     if isinstance(value, date):
         yield path, value.date() if isinstance(value, datetime) else value
     elif isinstance(value, msgspec.Struct):
-        for name in value.__struct_fields__:
+        # Only the fields whose type allows a date (this runs for every declaration).
+        for name in _fields_with_dates(type(value)):
             field_value = getattr(value, name)
-            # Scalars other than dates hold none: not descended into (this runs for every declaration).
             if isinstance(field_value, _MAY_HOLD_DATES):
                 yield from _dates(field_value, f"{path}.{name}")
     elif isinstance(value, list | tuple):
@@ -264,9 +308,13 @@ def examine(raw: object, index: int, caller: InstitutionCaller, registry: Regist
     category = resolve_category(event, caller, registry, prefix)
     insz: str | FieldError
     try:
-        insz = insz_or_problem(event.subject, field=f"{prefix}.subject").digits
-    except Problem as problem:
-        insz = problem.errors[0]
+        insz = parse_insz(event.subject).digits
+    except IdentifierError:
+        # Worded by the one place that words national-number errors (a bad number is rare: parsed twice).
+        try:
+            insz = insz_or_problem(event.subject, field=f"{prefix}.subject").digits
+        except Problem as problem:
+            insz = problem.errors[0]
     time_error = check_time(event, now, prefix)
     checked: CheckedPayload | list[FieldError] = []
     if isinstance(category, Category):

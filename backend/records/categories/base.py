@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import msgspec
 
@@ -38,15 +38,33 @@ class CountryCode(str):
     __slots__ = ()
 
 
+# Valid enterprise numbers as sent, checked once: a batch names the same few employers over and over. Only
+# valid ones are kept (a bad one is checked again and again, and its error raised each time), and at most
+# _KNOWN_KBO_LIMIT (the cache starts over when full).
+_known_kbo: dict[str, EnterpriseNumber] = {}
+_KNOWN_KBO_LIMIT: Final = 100_000
+
+
+def _enterprise_number(value: str) -> EnterpriseNumber:
+    known = _known_kbo.get(value)
+    if known is not None:
+        return known
+    try:
+        number = EnterpriseNumber(parse_kbo(value).digits)
+    except IdentifierError as exc:
+        raise ValueError(f"Enterprise number is not valid: {exc.message} ({exc.code})") from None
+    if len(_known_kbo) >= _KNOWN_KBO_LIMIT:
+        _known_kbo.clear()
+    _known_kbo[value] = number
+    return number
+
+
 def decode_hook(kind: type, value: Any) -> Any:
     """msgspec's hook for the shared identifier types; its errors become field errors at the value's path."""
     if kind is EnterpriseNumber:
         if not isinstance(value, str):
             raise TypeError("Expected `str` (an enterprise number)")
-        try:
-            return EnterpriseNumber(parse_kbo(value).digits)
-        except IdentifierError as exc:
-            raise ValueError(f"Enterprise number is not valid: {exc.message} ({exc.code})") from None
+        return _enterprise_number(value)
     if kind is CountryCode:
         if not isinstance(value, str):
             raise TypeError("Expected `str` (an ISO 3166-1 alpha-2 country code)")
