@@ -185,13 +185,18 @@ class LogDay(msgspec.Struct, frozen=True, kw_only=True):
 class LogPage(msgspec.Struct, frozen=True, kw_only=True):
     """One page of a citizen's log and the cursor for the next (older) page, if any.
 
-    `entries` are in log order (newest first by seq, the keyset order); `days` are the same entries grouped by
-    their Brussels day for reading.
+    `entries` are in log order (newest first by seq, the keyset order); `days` groups the same entries by their
+    Brussels day for reading.
     """
 
     entries: list[LogEntry]
-    days: list[LogDay]
+    language: Language
     next_before_seq: int | None
+
+    @property
+    def days(self) -> list[LogDay]:
+        """The entries grouped by day, newest day first (made on each call: only the HTML page reads them, once)."""
+        return group_by_day(self.entries, self.language)
 
 
 @contextmanager
@@ -429,7 +434,7 @@ async def citizen_log_page(
         entries = [describe(row, language) for row in shown]
     return LogPage(
         entries=entries,
-        days=group_by_day(entries, language),
+        language=language,
         next_before_seq=shown[-1].event.seq if len(rows) > limit else None,
     )
 
