@@ -198,3 +198,19 @@ async def select_flexi_counter(conn: asyncpg.Connection, citizen_id: UUID, incom
         income_year,
     )
     return None if row is None else msgspec.convert(dict(row), FlexiCounter)
+
+
+async def select_flexi_counters(
+    conn: asyncpg.Connection, keys: Sequence[tuple[UUID, int]]
+) -> dict[tuple[UUID, int], FlexiCounter]:
+    """Several counters (by person and income year) in one statement; a key without a counter is left out."""
+    rows = await conn.fetch(
+        """
+        SELECT c.citizen_id, c.income_year, c.total_cents, c.last_declared_month, c.as_of
+        FROM unnest($1::uuid[], $2::integer[]) AS k(citizen_id, income_year)
+        JOIN flexi_counters AS c USING (citizen_id, income_year)
+        """,
+        [citizen_id for citizen_id, _ in keys],
+        [income_year for _, income_year in keys],
+    )
+    return {(row["citizen_id"], row["income_year"]): msgspec.convert(dict(row), FlexiCounter) for row in rows}
