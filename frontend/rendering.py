@@ -62,14 +62,26 @@ def safe_next_path(path: str) -> str:
     return path
 
 
+def _acting_organisation(user: SignedIn | None, language: str) -> str | None:
+    """The name of the organisation the person works for now (None when working for oneself): the acting banner
+    names it, so an agent acting for a client sees on whose behalf they do."""
+    if user is None or user.acting_org is None:
+        return None
+    membership = user.membership(user.acting_org)
+    return None if membership is None else membership.name(language)
+
+
 def layout_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """What every page's layout needs."""
-    user = request.scope.get("user")
+    found = request.scope.get("user")
+    user = found if isinstance(found, SignedIn) else None
+    language = i18n.current_language()
     return {
-        "lang": i18n.current_language(),
+        "lang": language,
         "languages": i18n.LANGUAGES,
         "current_path": safe_next_path(request.url.path),
-        "user": user if isinstance(user, SignedIn) else None,
+        "user": user,
+        "acting_organisation": _acting_organisation(user, language),
     }
 
 

@@ -60,11 +60,12 @@ async def test_an_agent_picks_a_client_and_acts_for_them_on_a_phone(new_dev_page
     await _fits_the_phone(page)
     await assert_accessible(page, f"organisation-my-clients--{LANGUAGE}--{PHONE_WIDTH}")
 
-    # Act for him: the banner names him on every page.
+    # Act for him: the banner names him, and the CPAS she acts on behalf of, on every page.
     async with page.expect_navigation():
         await page.get_by_role("button", name=f"{t(LANGUAGE, 'Act for this person')} – {JEAN_NAME}").click()
     banner = await page.locator(".acting-banner").inner_text()
-    assert JEAN_NAME in banner
+    acting = t(LANGUAGE, "You are acting for %(name)s on behalf of %(organisation)s.")
+    assert acting % {"name": JEAN_NAME, "organisation": CPAS.name_fr} in banner
 
     # What is held about him: the categories his mandate to the CPAS covers, and whose data this is.
     await page.goto("/my-data")

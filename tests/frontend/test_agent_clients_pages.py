@@ -33,6 +33,11 @@ from tests.frontend.mandate_pages import post_form
 ACTING = "You are acting for"
 
 
+def _banner(html: str) -> str:
+    """The acting banner of a page (empty when there is none)."""
+    return html.partition('class="acting-banner__text">')[2].partition("</p>")[0]
+
+
 @pytest.fixture
 async def pages(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """An in-process client of the real app."""
@@ -91,7 +96,9 @@ async def test_an_agent_acts_for_a_named_client_reads_under_the_mandate_and_is_d
         pages, "/helping/act", {"citizen_id": str(mother.person_id)}, token_page="/organisation/my-clients"
     )
     assert acted.status_code == 303
-    assert "You are acting for Maria Janssens." in (await pages.get("/my")).text
+    # The banner names the organisation the agent acts on behalf of, in the agent's language.
+    banner = _banner((await pages.get("/my")).text)
+    assert "You are acting for Maria Janssens on behalf of CPAS de Testville." in banner
     before = len(await log_rows(conn, mother))
     dimona = await pages.get("/my-data/dimona")
     assert dimona.status_code == 200

@@ -64,7 +64,9 @@ async def test_a_helper_accepts_with_the_code_acts_and_is_dropped_when_the_manda
     assert acted.status_code == 303
     overview = await pages.get("/my")
     assert 'class="acting-banner"' in overview.text
-    assert "Sofie Peeters" in overview.text.partition('class="acting-banner"')[2].partition("</div>")[0]
+    # A mandate given to the helper personally: the banner names whom they act for, and no organisation.
+    banner = overview.text.partition('class="acting-banner__text">')[2].partition("</p>")[0]
+    assert banner.strip() == t("nl", "You are acting for %(name)s.") % {"name": "Sofie Peeters"}
 
     # The citizen ends the mandate (here through the service, in the same transaction as the helper's session).
     await ending.end_mandate(conn, await signed_in(conn, citizen), invitation.mandate.mandate_id)

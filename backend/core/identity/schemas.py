@@ -90,6 +90,15 @@ class Membership(msgspec.Struct, frozen=True, kw_only=True):
     role: MemberRole
     pseudonym: str
 
+    def name(self, language: str) -> str:
+        """The organisation's name in a language, as `Organisation.name` gives it (French where no German or
+        English name is published)."""
+        if language == "nl":
+            return self.org_name_nl
+        if language == "de":
+            return self.org_name_de or self.org_name_fr
+        return self.org_name_fr
+
 
 class StaffMember(msgspec.Struct, frozen=True, kw_only=True):
     """A member of staff: where they work and what they may do."""
