@@ -92,9 +92,11 @@ async def records_export(
     language: Language,
     registry: Registry = REGISTRY,
     only: Sequence[str] | None = None,
+    giver: str | None = None,
 ) -> RecordsExport:
     """The person's whole file, texts in their language, values as stored; `only` these categories (for a helper:
-    those a mandate covers), with the flexi counters and error reports that belong to them."""
+    those a mandate covers), with the flexi counters and error reports that belong to them; `giver` is the person's
+    name when a helper or an organisation's agent reads (who filed a report is then said from the reader's side)."""
     categories = registry.all() if only is None else [c for c in registry.all() if c.code in only]
     codes = {category.code for category in categories}
     records = [r for r in await citizen_queries.select_all_own_records(conn, citizen_id) if r.category in codes]
@@ -106,7 +108,7 @@ async def records_export(
     ]
     with speaking(language):
         recipients = await recipients_by_category(conn, categories, language)
-        report_views = await describe_reports(conn, citizen_id, reports, language, registry=registry)
+        report_views = await describe_reports(conn, citizen_id, reports, language, registry=registry, giver=giver)
     by_category: dict[str, list[ExportRecord]] = {}
     for record in records:
         by_category.setdefault(record.category, []).append(

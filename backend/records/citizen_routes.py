@@ -34,6 +34,7 @@ from backend.records.helper_reads import (
     action_refusal,
     category_refusal,
     decide_report_error,
+    giver_name,
     log_report_filed,
     read_category,
     readable_reports,
@@ -91,7 +92,9 @@ class CitizenRecordsController(Controller):
         included), what is said about each category, your flexi counters and your error reports."""
         user = signed_in_user(request)
         only = await shown_categories(conn, user, channel="api", active_only=False)
-        document = await records_export(conn, user.subject_id, language=user.person.language, only=only)
+        document = await records_export(
+            conn, user.subject_id, language=user.person.language, only=only, giver=giver_name(user)
+        )
         filename = f"vitrine-records-{datetime.now(BRUSSELS).date().isoformat()}.json"
         # The document itself (not pre-encoded bytes), so the OpenAPI description names its schema.
         return Response(content=document, media_type="application/json", headers=download_headers(filename))
@@ -174,7 +177,7 @@ class CitizenErrorReportController(Controller):
                 category=report.category,
                 channel="api",
             )
-        (view,) = await describe_reports(conn, user.subject_id, [report], user.person.language)
+        (view,) = await describe_reports(conn, user.subject_id, [report], user.person.language, giver=giver_name(user))
         return Response(content=view, status_code=HTTP_201_CREATED)
 
     @get("", responses=problem_responses(401, 403))
@@ -182,11 +185,13 @@ class CitizenErrorReportController(Controller):
         self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
     ) -> ErrorReportsPage:
         """Your error reports, newest first, each with its status and the institution's answer (acting for
-        someone: those in the categories their mandate lets you see)."""
+        someone: those in the categories their mandate lets you see, and who filed each is said from your side,
+        "under a mandate from" them, as the pages say it)."""
         user = signed_in_user(request)
         reports = await error_report_queries.select_own_reports(conn, user.subject_id, limit=MAX_REPORTS_LISTED)
         reports = await readable_reports(conn, user, reports, channel="api")
-        return ErrorReportsPage(items=await describe_reports(conn, user.subject_id, reports, user.person.language))
+        views = await describe_reports(conn, user.subject_id, reports, user.person.language, giver=giver_name(user))
+        return ErrorReportsPage(items=views)
 
     @get("/{report_id:uuid}", responses=problem_responses(400, 401, 403, 404, 422))
     async def get_report(
@@ -199,7 +204,7 @@ class CitizenErrorReportController(Controller):
         decision = await read_category(conn, user, report.category, channel="api", record_refs=[str(report.record_id)])
         if not decision.allowed:
             return refused_response(category_refusal(decision, report.category))
-        (view,) = await describe_reports(conn, user.subject_id, [report], user.person.language)
+        (view,) = await describe_reports(conn, user.subject_id, [report], user.person.language, giver=giver_name(user))
         return Response(content=view)
 
 

@@ -252,6 +252,15 @@ def refused_response(problem: ProblemDetails) -> Response[Any]:
     return problem_response(problem)
 
 
+def giver_name(user: SignedIn) -> str | None:
+    """The name of the person a helper or an organisation's agent acts for (None for one's own data).
+
+    Who filed a report is then said from the reader's side ("under a mandate from …"), never "under your mandate":
+    the pages and their JSON twins pass it alike, so both say the same thing to the same reader.
+    """
+    return None if user.acting_for is None else user.acting_for.display_name
+
+
 async def helper_view(
     conn: asyncpg.Connection,
     user: SignedIn,
@@ -287,6 +296,7 @@ __all__ = [
     "action_refusal",
     "category_refusal",
     "decide_report_error",
+    "giver_name",
     "helper_view",
     "log_report_filed",
     "may_report_errors",

@@ -11,7 +11,7 @@ from litestar.response import Template
 
 from backend.core.auth.actors import SignedIn
 from backend.core.i18n import current_language
-from backend.records.helper_reads import helper_view, refusal_reason
+from backend.records.helper_reads import giver_name, helper_view, refusal_reason
 from backend.records.registry import REGISTRY
 from consent.schemas import Decision
 from frontend.rendering import page
@@ -22,11 +22,6 @@ async def reader_context(conn: asyncpg.Connection, user: SignedIn) -> dict[str, 
     "Report an error" is offered (`may_report`)."""
     helper = await helper_view(conn, user, language=current_language())
     return {"helper": helper, "may_report": helper is None or helper.may_report}
-
-
-def giver_name(user: SignedIn) -> str | None:
-    """The name of the person a helper acts for (reports then say who filed them from the helper's side)."""
-    return None if user.acting_for is None else user.acting_for.display_name
 
 
 def refused_page(request: Request[Any, Any, Any], decision: Decision, category: str | None = None) -> Template:

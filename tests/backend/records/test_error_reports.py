@@ -9,7 +9,10 @@ import asyncpg
 import httpx
 import pytest
 
+from backend.core.auth import sessions
 from backend.core.errors import Problem
+from backend.core.identity import queries as identity_queries
+from backend.core.identity.schemas import Person
 from backend.core.settings import Settings
 from backend.records import error_report_queries
 from backend.records.citizen import category_page
@@ -22,9 +25,19 @@ from backend.records.error_reports import (
     own_report,
     report_error,
 )
+from consent.agents import assign_agent
 from tests.backend.records.citizen_data import CitizenFile, access_events_of, make_citizen_file
+from tests.backend.records.helper_contexts import WAGES_AND_CORRECTIONS, record_ids
 from tests.backend.records.institutions import Institution
-from tests.factories import create_organisation, create_person, sign_in_client
+from tests.factories import (
+    create_access_manager,
+    create_agent,
+    create_mandate,
+    create_organisation,
+    create_person,
+    sign_in_client,
+    signed_in,
+)
 
 API = "/api/v1/me/record-error-reports"
 MESSAGE = "I never worked for this employer in March."
@@ -228,3 +241,67 @@ async def test_the_api_opens_lists_and_shows_reports_without_logging(
     assert theirs.status_code == 404
     assert (await client.get(API)).json()["items"] == []
     assert await access_events_of(conn, file.person) == 0
+
+
+async def _sign_in(
+    client: httpx.AsyncClient,
+    conn: asyncpg.Connection,
+    settings: Settings,
+    person: Person,
+    *,
+    acting_for: Person | None = None,
+    acting_org: Any = None,
+) -> None:
+    session_id = await sign_in_client(client, conn, settings.secret_key, person)
+    if acting_for is not None:
+        await sessions.update_acting_context(conn, session_id, acting_for=acting_for.person_id, acting_org=acting_org)
+
+
+async def test_who_filed_a_report_is_said_from_the_reader_s_side_in_json_as_on_the_pages(
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings, onss: Institution
+) -> None:
+    mother = (await make_citizen_file(conn, onss, language="en", given_name="Maria", family_name="Janssens")).person
+    helper = await create_person(conn, given_name="Jan", family_name="Peeters", language="en")
+    await create_mandate(conn, mother, helper=helper, themes=WAGES_AND_CORRECTIONS)
+    organisation = await create_organisation(conn)
+    manager = await create_access_manager(conn, organisation)
+    agent = await create_agent(conn, organisation, language="en")
+    mandate = await create_mandate(
+        conn, mother, organisation=organisation, accepted_by=manager, themes=WAGES_AND_CORRECTIONS
+    )
+    assert await assign_agent(conn, await signed_in(conn, manager), mandate.mandate_id, agent.person_id)
+    [membership] = await identity_queries.select_memberships(conn, agent.person_id)
+    by_agent = f"CPAS de Testville (agent {membership.pseudonym})"
+    first, second, *_ = await record_ids(conn, mother, "dimona")
+
+    # The helper, then the organisation's agent, each file a report for her: each answer says who filed it from
+    # the filer's own side, never "under your mandate".
+    await _sign_in(client, conn, settings, helper, acting_for=mother)
+    filed = await client.post(API, json={"record_id": first, "message": MESSAGE})
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["filed_by"] == "Jan Peeters, under a mandate from Maria Janssens"
+    await _sign_in(client, conn, settings, agent, acting_for=mother, acting_org=organisation.org_id)
+    filed = await client.post(API, json={"record_id": second, "message": MESSAGE})
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["filed_by"] == f"{by_agent}, under a mandate from Maria Janssens"
+    report_id = filed.json()["report_id"]
+
+    # Each reader: the JSON list, one report and the export say exactly what the page says to the same reader.
+    readers: list[tuple[Person, dict[str, Any], str]] = [
+        (mother, {}, "under your mandate"),
+        (helper, {"acting_for": mother}, "under a mandate from Maria Janssens"),
+        (agent, {"acting_for": mother, "acting_org": organisation.org_id}, "under a mandate from Maria Janssens"),
+    ]
+    for person, acting, mandate_words in readers:
+        await _sign_in(client, conn, settings, person, **acting)
+        expected = [f"{by_agent}, {mandate_words}", f"Jan Peeters, {mandate_words}"]
+        listed = await client.get(API)
+        assert listed.status_code == 200
+        assert sorted(item["filed_by"] for item in listed.json()["items"]) == expected
+        assert (await client.get(f"{API}/{report_id}")).json()["filed_by"] == expected[0]
+        exported = (await client.get("/api/v1/me/records/export.json")).json()
+        assert sorted(report["filed_by"] for report in exported["error_reports"]) == expected
+        page = (await client.get("/my-data/error-reports")).text
+        assert all(words in page for words in expected), page
+        if person != mother:
+            assert "under your mandate" not in page + listed.text
