@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import secrets
@@ -30,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
+
+import asyncpg
 
 from backend.access_log.bulk import NewAccess, record_accesses
 from backend.access_log.schemas import Accessor
@@ -70,12 +73,19 @@ class Options:
 
 @dataclass
 class Sample:
-    """Memory of both processes at one moment (MiB) and the requests answered so far."""
+    """Memory of both processes at one moment (MiB) and the requests answered so far; since the sample before,
+    the p99 latency of what was answered and what the machine and PostgreSQL were doing (to explain a slow patch).
+    """
 
     at_s: float
     web_rss_mib: float
     worker_rss_mib: float
     answered: int
+    window_p99_ms: float | None = None
+    load_1m: float | None = None
+    # Running totals of the server: checkpoints written and autovacuum/autoanalyze runs on the soak's database.
+    checkpoints: int | None = None
+    autovacuums: int | None = None
 
 
 @dataclass
@@ -180,8 +190,33 @@ async def _closed_loop(port: int, raws: Sequence[bytes], connections: int, secon
     return answered / (time.monotonic() - started)
 
 
+async def _server_counters(conn: asyncpg.Connection) -> tuple[int, int]:
+    """Checkpoints the server has written, and autovacuum plus autoanalyze runs on this database's tables."""
+    row = await conn.fetchrow(
+        """
+        SELECT (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter) AS checkpoints,
+               (SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_user_tables) AS autovacuums
+        """
+    )
+    assert row is not None
+    return int(row["checkpoints"]), int(row["autovacuums"])
+
+
+def _load_1m() -> float | None:
+    try:
+        return float(Path("/proc/loadavg").read_text(encoding="ascii").split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 async def _open_loop(
-    port: int, raws: Sequence[bytes], rate: float, options: Options, pids: tuple[int, int], tally: SoakTally
+    port: int,
+    raws: Sequence[bytes],
+    rate: float,
+    options: Options,
+    pids: tuple[int, int],
+    tally: SoakTally,
+    database_url: str,
 ) -> None:
     """Requests due at a fixed rate for the whole duration; memory sampled alongside."""
     duration = options.minutes * 60
@@ -208,11 +243,28 @@ async def _open_loop(
         pool.put_nowait(connection)
 
     async def sampler() -> None:
-        while time.monotonic() - started < duration:
-            tally.samples.append(
-                Sample(round(time.monotonic() - started, 1), _rss_mib(pids[0]), _rss_mib(pids[1]), answered)
-            )
-            await asyncio.sleep(options.sample_seconds)
+        counters = await connect(database_url, as_app=False)
+        seen = 0
+        try:
+            while time.monotonic() - started < duration:
+                window = sorted(tally.latencies_ms[seen:])
+                seen += len(window)
+                checkpoints, autovacuums = await _server_counters(counters)
+                tally.samples.append(
+                    Sample(
+                        round(time.monotonic() - started, 1),
+                        _rss_mib(pids[0]),
+                        _rss_mib(pids[1]),
+                        answered,
+                        window_p99_ms=round(percentile(window, 99), 1) if window else None,
+                        load_1m=_load_1m(),
+                        checkpoints=checkpoints,
+                        autovacuums=autovacuums,
+                    )
+                )
+                await asyncio.sleep(options.sample_seconds)
+        finally:
+            await counters.close()
 
     sampling = asyncio.create_task(sampler())
     in_flight: set[asyncio.Task[None]] = set()
@@ -241,6 +293,30 @@ def _flat(values: Sequence[float], settled_after: int) -> tuple[float, float, bo
     settled = median(values[settled_after : settled_after * 2] or values[:1])
     end = median(values[-settled_after:] or values[-1:])
     return settled, end, end - settled <= max(10.0, settled * 0.10)
+
+
+def slow_windows(samples: Sequence[Sample]) -> list[dict[str, object]]:
+    """The sample windows whose p99 was over the kept-up limit, with what happened on the server meanwhile."""
+    slow: list[dict[str, object]] = []
+    for before, sample in itertools.pairwise(samples):
+        if sample.window_p99_ms is None or sample.window_p99_ms <= KEPT_UP_P99_MS:
+            continue
+        slow.append(
+            {
+                "from_s": before.at_s,
+                "to_s": sample.at_s,
+                "p99_ms": sample.window_p99_ms,
+                "answered": sample.answered - before.answered,
+                "load_1m": sample.load_1m,
+                "checkpoints": _delta(before.checkpoints, sample.checkpoints),
+                "autovacuums": _delta(before.autovacuums, sample.autovacuums),
+            }
+        )
+    return slow
+
+
+def _delta(before: int | None, after: int | None) -> int | None:
+    return None if before is None or after is None else after - before
 
 
 def summarise(
@@ -278,10 +354,12 @@ def summarise(
             "end": round(worker_end, 1),
             "peak": round(peaks[1], 1),
         },
+        "slow_windows": slow_windows(tally.samples),
         "memory_flat": web_flat and worker_flat,
         "kept_up": kept_up,
         "passed": failed == 0 and web_flat and worker_flat and kept_up,
         "samples": [asdict(sample) for sample in tally.samples],
+        "sample_seconds": options.sample_seconds,
         "paths": list(PATHS),
     }
 
@@ -295,6 +373,26 @@ def render(figures: Mapping[str, object]) -> str:
     assert isinstance(worker, dict)
     assert isinstance(latency, dict)
     verdict = "passed" if figures["passed"] else "NOT passed"
+    slow = figures.get("slow_windows") or []
+    assert isinstance(slow, list)
+    behind = (
+        [
+            "",
+            f"It fell behind in {len(slow)} of the {figures['sample_seconds']}-second windows; the first ones "
+            "(p99 of the requests answered in the window, requests answered, load average, checkpoints and "
+            "autovacuum runs during the window):",
+            "",
+            "| Window | p99 | Answered | Load | Checkpoints | Autovacuum |",
+            "| --- | --: | --: | --: | --: | --: |",
+            *(
+                f"| {w['from_s']:.0f}–{w['to_s']:.0f} s | {w['p99_ms']} ms | {w['answered']} | {w['load_1m']} "
+                f"| {w['checkpoints']} | {w['autovacuums']} |"
+                for w in slow[:8]
+            ),
+        ]
+        if slow
+        else []
+    )
     return "\n".join(
         [
             f"Measured {figures['measured_at']} on {figures['cpus']} CPUs: {figures['minutes']} minutes open loop at "
@@ -310,6 +408,7 @@ def render(figures: Mapping[str, object]) -> str:
             f"Errors: {figures['errors']}; unexpected statuses: {figures['unexpected_statuses'] or 'none'}; latency "
             f"from when each request was due: p50 {latency['p50']} ms, p99 {latency['p99']} ms "
             f"({'kept up' if figures['kept_up'] else 'fell behind the offered rate'}: p99 under 1 s). Soak {verdict}.",
+            *behind,
         ]
     )
 
@@ -358,7 +457,7 @@ def soak(options: Options) -> dict[str, object]:
                 capacity = asyncio.run(_closed_loop(port, raws, options.connections, options.capacity_seconds))
                 rate = capacity * options.fraction
                 tally = SoakTally()
-                asyncio.run(_open_loop(port, raws, rate, options, (web.pid, worker.pid), tally))
+                asyncio.run(_open_loop(port, raws, rate, options, (web.pid, worker.pid), tally, database_url))
                 peaks = (_rss_mib(web.pid, "VmHWM:"), _rss_mib(worker.pid, "VmHWM:"))
                 if worker.poll() is not None:
                     raise BenchmarkError("the worker stopped during the soak")

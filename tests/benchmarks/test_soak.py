@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.soak import END, START, Options, Sample, SoakTally, render, summarise
+from benchmarks.soak import END, START, Options, Sample, SoakTally, render, slow_windows, summarise
 
 OPTIONS = Options(minutes=4, fraction=0.7, capacity_seconds=5, connections=32, sample_seconds=30)
 # Two samples a minute over four minutes: the first minute is warm-up, the second is where memory settles.
@@ -56,3 +56,27 @@ def test_the_section_names_the_goal_and_the_verdict() -> None:
     assert END not in section
     assert "| Web process RSS, MiB | 90.0 | 92.0 | 95.0 | under 150, flat |" in section
     assert "Soak passed." in section
+
+
+def test_slow_windows_say_what_the_server_was_doing() -> None:
+    samples = [
+        Sample(at_s=0.0, web_rss_mib=90, worker_rss_mib=60, answered=0, checkpoints=3, autovacuums=10),
+        Sample(5.0, 90, 60, 350, window_p99_ms=20.0, load_1m=1.5, checkpoints=3, autovacuums=10),
+        Sample(10.0, 90, 60, 500, window_p99_ms=2_400.0, load_1m=2.9, checkpoints=4, autovacuums=12),
+        Sample(15.0, 90, 60, 900, window_p99_ms=900.0, load_1m=2.1, checkpoints=4, autovacuums=12),
+    ]
+    assert slow_windows(samples) == [
+        {
+            "from_s": 5.0,
+            "to_s": 10.0,
+            "p99_ms": 2_400.0,
+            "answered": 150,
+            "load_1m": 2.9,
+            "checkpoints": 1,
+            "autovacuums": 2,
+        }
+    ]
+    tally = _tally(FLAT_WEB, FLAT_WORKER)
+    tally.samples = samples
+    section = render(summarise(OPTIONS, 100.0, 70.0, tally, (95.0, 63.0)))
+    assert "| 5–10 s | 2400.0 ms | 150 | 2.9 | 1 | 2 |" in section
