@@ -13,7 +13,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -281,11 +282,11 @@ def _commit() -> str | None:
     return head or None
 
 
-def measure_group(
-    options: Options, cases: list[Case], generator: LoadGenerator, bench_url: str, redis_url: str, workdir: Path
-) -> tuple[dict[str, dict[str, list[RunResult]]], dict[str, float | None]]:
-    """Prepare the cases in one database, serve it with Vitrine and the baseline, measure; runs and peak RSS."""
-    benchmark = Benchmark(options, cases, generator)
+@contextmanager
+def serving(
+    benchmark: Benchmark, bench_url: str, redis_url: str, fixtures_path: Path
+) -> Iterator[tuple[Server, Server]]:
+    """Vitrine and the baseline serving one database, primed and checked for the benchmark's cases."""
     asyncio.run(benchmark.prepare(bench_url))
     common = {
         "VITRINE_ENV": "test",
@@ -299,13 +300,22 @@ def measure_group(
     vitrine_env = server_env({**common, "VITRINE_PORT": str(vitrine_port), "BASE_URL": f"http://{HOST}:{vitrine_port}"})
     with Server("vitrine", vitrine_command(), vitrine_env, vitrine_port, "/healthz") as vitrine:
         benchmark.prime(vitrine)
-        fixtures_path = workdir / f"fixtures-{cases[0].database}.json"
         write_fixtures(fixtures_path, {name: primed.fixture for name, primed in benchmark.primed.items()})
         baseline_env = server_env({**common, "VITRINE_PORT": str(baseline_port), FIXTURES_VARIABLE: str(fixtures_path)})
         with Server("baseline", baseline_command(), baseline_env, baseline_port, READY_PATH) as baseline:
             benchmark.verify_baseline(baseline)
-            runs = benchmark.measure(vitrine, baseline)
-            return runs, {"vitrine": vitrine.peak_rss_mib(), "baseline": baseline.peak_rss_mib()}
+            yield vitrine, baseline
+
+
+def measure_group(
+    options: Options, cases: list[Case], generator: LoadGenerator, bench_url: str, redis_url: str, workdir: Path
+) -> tuple[dict[str, dict[str, list[RunResult]]], dict[str, float | None]]:
+    """Prepare the cases in one database, serve it with Vitrine and the baseline, measure; runs and peak RSS."""
+    benchmark = Benchmark(options, cases, generator)
+    fixtures_path = workdir / f"fixtures-{cases[0].database}.json"
+    with serving(benchmark, bench_url, redis_url, fixtures_path) as (vitrine, baseline):
+        runs = benchmark.measure(vitrine, baseline)
+        return runs, {"vitrine": vitrine.peak_rss_mib(), "baseline": baseline.peak_rss_mib()}
 
 
 def _highest(values: Sequence[float | None]) -> float | None:

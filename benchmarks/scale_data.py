@@ -12,6 +12,9 @@ run only checks what is there and an interrupted one carries on where it stopped
 - Events per citizen follow a log-normal spread around a mean of 20 (most people are looked at a few times a
   year, people on benefits far more), over the twelve months of :data:`WINDOW_START` to :data:`WINDOW_END`,
   so they fall into twelve monthly partitions.
+- The first person in id order is the reference citizen: a busy year's log (150 to 250 events) drawn from its
+  own seed, whatever the mean, so databases of different sizes (``--events``) share one signed-in citizen with
+  the very same log, and a page's latency can be compared between them (benchmarks/log_growth.py).
 - Records: Dimona declarations (a few employments per person) for the first RECORD_CITIZENS people, COPY'd per
   block the same way; a block is done when any of its citizens has a record.
 """
@@ -57,6 +60,9 @@ RECORD_CITIZENS: Final = 300_000
 # ln-normal spread: sigma 1.2 gives about 1 % of people over 150 accesses a year; mu is set for the mean.
 _SIGMA: Final = 1.2
 _MAX_EVENTS_PER_CITIZEN: Final = 3_000
+# The reference citizen's log: its length and its events come from this seed alone (see the module docstring).
+REFERENCE_EVENTS: Final = (150, 250)
+_REFERENCE_SEED: Final = 150_250
 # The seed secret only derives pseudonyms of the demo staff; the benchmark never signs anything with it.
 _SEED_SECRET: Final = "benchmark-scale-data-not-a-secret-0123456789"  # noqa: S105 (see above)
 
@@ -156,14 +162,26 @@ def _access(rng: random.Random, purposes: Sequence[Purpose], citizen: uuid.UUID,
 
 
 def block_events(
-    citizens: Sequence[uuid.UUID], purposes: Sequence[Purpose], seed: int, mean: float
+    citizens: Sequence[uuid.UUID],
+    purposes: Sequence[Purpose],
+    seed: int,
+    mean: float,
+    reference: uuid.UUID | None = None,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[uuid.UUID, int, bytes]]]:
-    """The events of a block of citizens (rows in EVENT_COLUMNS order) and each citizen's head, chained."""
-    rng = random.Random(seed)
+    """The events of a block of citizens (rows in EVENT_COLUMNS order) and each citizen's head, chained.
+
+    The reference citizen, when in the block, gets a log drawn from its own seed: the same whatever the mean.
+    """
+    block_rng = random.Random(seed)
     rows: list[tuple[Any, ...]] = []
     heads: list[tuple[uuid.UUID, int, bytes]] = []
     for citizen in citizens:
-        count = _events_per_citizen(rng, mean)
+        if citizen == reference:
+            rng = random.Random(_REFERENCE_SEED)
+            count = rng.randint(*REFERENCE_EVENTS)
+        else:
+            rng = block_rng
+            count = _events_per_citizen(rng, mean)
         if count == 0:
             continue
         last_hash = GENESIS
@@ -268,7 +286,7 @@ async def _fill_events(conn: asyncpg.Connection, citizens: Sequence[uuid.UUID], 
         # A block is written in one transaction: any head in it means all of it is there.
         if await conn.fetchval("SELECT true FROM access_log_heads WHERE citizen_id = ANY($1::uuid[]) LIMIT 1", block):
             continue
-        rows, heads = block_events(block, purposes, seed=block_start, mean=mean)
+        rows, heads = block_events(block, purposes, seed=block_start, mean=mean, reference=citizens[0])
         async with conn.transaction():
             await conn.copy_records_to_table("access_events", records=rows, columns=list(EVENT_COLUMNS))
             await conn.copy_records_to_table(

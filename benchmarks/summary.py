@@ -19,6 +19,7 @@ from benchmarks.run import _commit
 RESULTS: Final = Path(__file__).resolve().parent / "results"
 PARTS: Final = {
     "http_pages": "latest.json",
+    "log_growth": "log-growth.json",
     "access_event_ingest": "access-ingest.json",
     "declaration_ingest": "declaration-ingest.json",
     "notification_latency": "notification-latency.json",

@@ -61,3 +61,16 @@ def test_records_are_valid_dimona_declarations() -> None:
         assert row[11] == payload.end
         keys.add((row[0], row[7], row[8]))
     assert len(keys) == len(rows), "(citizen, source, source event id) is unique"
+
+
+def test_the_reference_citizen_has_the_same_busy_log_whatever_the_mean() -> None:
+    reference = CITIZENS[0]
+    quiet, quiet_heads = block_events(CITIZENS[:20], PURPOSES, seed=0, mean=1, reference=reference)
+    busy, busy_heads = block_events(CITIZENS[:20], PURPOSES, seed=0, mean=50, reference=reference)
+    citizen_id = EVENT_COLUMNS.index("citizen_id")
+    assert [row for row in quiet if row[citizen_id] == reference] == [
+        row for row in busy if row[citizen_id] == reference
+    ]
+    assert quiet_heads[0] == busy_heads[0]
+    assert 150 <= quiet_heads[0][1] <= 250
+    assert sum(head[1] for head in quiet_heads[1:]) < sum(head[1] for head in busy_heads[1:]), "the others differ"
