@@ -107,6 +107,8 @@ _GRANTED: Final[dict[str, str]] = {
 }
 _DENIED: Final = N_("%(who)s asked for your %(what)s on %(date)s; this was refused.")
 _FAILED: Final = N_("%(who)s asked for your %(what)s on %(date)s; this failed because of a technical error.")
+# What an entry says was read when the event names no category.
+_DATA: Final = N_("data")
 
 
 class LogFilters(msgspec.Struct, frozen=True, kw_only=True):
@@ -242,10 +244,10 @@ def capitalised(text: str) -> str:
 
 # A page of the log names the same few institutions, purposes and categories again and again: their finished
 # (frozen) descriptions are kept per catalogue, so describing an entry is mostly putting them together.
-def _who(row: LogRow, language: str) -> Who:
+def _who(row: LogRow, language: str, catalogue: NullTranslations) -> Who:
     event = row.event
     return _who_of(
-        current_catalogue(),
+        catalogue,
         language,
         event.actor_kind,
         row.organisation,
@@ -292,11 +294,11 @@ def _who_of(
     return Who(kind=kind, name=name, organisation_id=org_id, organisation=organisation, reference=reference)
 
 
-def _why(row: LogRow, language: str) -> Why | None:
+def _why(row: LogRow, language: str, catalogue: NullTranslations) -> Why | None:
     event = row.event
     if event.purpose_code is None and event.legal_basis_ref is None:
         return None
-    return _why_of(current_catalogue(), language, event.purpose_code, event.legal_basis_ref, row.purpose)
+    return _why_of(catalogue, language, event.purpose_code, event.legal_basis_ref, row.purpose)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -343,49 +345,91 @@ def _listed(labels: tuple[str, ...], language: str) -> str:
     return format_list(list(labels), locale=babel_locale(language))
 
 
-def _sentence(*, who: Who, what: list[CategoryEntry], why: Why | None, row: LogRow, when: date, language: str) -> str:
+class _Labels(msgspec.Struct, frozen=True):
+    """The fixed words of entries in one catalogue: describing an entry is then a few dictionary look-ups."""
+
+    actions: dict[str, str]
+    outcomes: dict[str, str]
+    channels: dict[str, str]
+    granted_with_purpose: dict[str, str]
+    granted: dict[str, str]
+    denied: str
+    failed: str
+    data: str
+
+
+@functools.lru_cache(maxsize=16)
+def _labels_of(catalogue: NullTranslations) -> _Labels:
+    def translated(labels: dict[str, str]) -> dict[str, str]:
+        return {code: catalogue.gettext(message) for code, message in labels.items()}
+
+    return _Labels(
+        actions=translated(ACTION_LABELS),
+        outcomes=translated(OUTCOME_LABELS),
+        channels=translated(CHANNEL_LABELS),
+        granted_with_purpose=translated(_GRANTED_WITH_PURPOSE),
+        granted=translated(_GRANTED),
+        denied=catalogue.gettext(_DENIED),
+        failed=catalogue.gettext(_FAILED),
+        data=catalogue.gettext(_DATA),
+    )
+
+
+def _sentence(
+    labels: _Labels,
+    *,
+    who: Who,
+    what: tuple[CategoryEntry, ...],
+    why: Why | None,
+    row: LogRow,
+    when: date,
+    language: str,
+) -> str:
     event = row.event
     values = {
         "who": who.name,
-        "what": _listed(tuple(item.label for item in what), language) if what else _("data"),
+        "what": _listed(tuple(item.label for item in what), language) if what else labels.data,
         "date": _date_label(when, "long", language),
     }
     if event.outcome == "denied":
-        text = _label(_DENIED) % values
+        text = labels.denied % values
     elif event.outcome == "error":
-        text = _label(_FAILED) % values
+        text = labels.failed % values
     elif why is not None and why.purpose is not None:
-        text = _label(_GRANTED_WITH_PURPOSE[event.action]) % {**values, "purpose": why.purpose}
+        text = labels.granted_with_purpose[event.action] % {**values, "purpose": why.purpose}
     else:
-        text = _label(_GRANTED[event.action]) % values
+        text = labels.granted[event.action] % values
     return capitalised(text)
 
 
 def describe(row: LogRow, language: Language) -> LogEntry:
     """One event as a plain-language entry; call it inside `speaking(language)`."""
     event = row.event
+    catalogue = current_catalogue()
+    labels = _labels_of(catalogue)
     occurred = event.occurred_at.astimezone(BRUSSELS)
-    who = _who(row, language)
-    what = list(_what_of(current_catalogue(), tuple(event.categories)))
-    why = _why(row, language)
+    day = occurred.date()
+    who = _who(row, language, catalogue)
+    what = _what_of(catalogue, tuple(event.categories))
+    why = _why(row, language, catalogue)
     return LogEntry(
         seq=event.seq,
         event_id=event.event_id,
         occurred_at=occurred,
-        day=occurred.date(),
+        day=day,
         time=_time_label(occurred.hour, occurred.minute, language),
         who=who,
         action=event.action,
-        action_label=_label(ACTION_LABELS[event.action]),
-        what=what,
+        action_label=labels.actions[event.action],
+        what=list(what),
         why=why,
         outcome=event.outcome,
-        outcome_label=_label(OUTCOME_LABELS[event.outcome]),
+        outcome_label=labels.outcomes[event.outcome],
         reason=event.reason,
         channel=event.channel,
-        channel_label=_label(CHANNEL_LABELS[event.channel]),
+        channel_label=labels.channels[event.channel],
         case_ref=event.case_ref,
-        sentence=_sentence(who=who, what=what, why=why, row=row, when=occurred.date(), language=language),
+        sentence=_sentence(labels, who=who, what=what, why=why, row=row, when=day, language=language),
     )
 
 
