@@ -34,6 +34,7 @@ __all__ = [
     "Insz",
     "Kbo",
     "insz_check_digits",
+    "insz_digits",
     "is_valid_insz",
     "is_valid_kbo",
     "kbo_check_digits",
@@ -165,6 +166,20 @@ def parse_insz(value: str, *, today: date | None = None) -> Insz:
             ``birth_date`` (impossible month or day), ``checksum`` (check digits do not match) or
             ``future`` (only the 2000s form matches and that birth year is in the future).
     """
+    digits, kind, birth_date, year, sex = _checked_insz(value, today)
+    return Insz(digits=digits, kind=kind, birth_date=birth_date, birth_year=year, sex=sex)
+
+
+def insz_digits(value: str, *, today: date | None = None) -> str:
+    """The eleven digits of a valid INSZ/NISS or BIS number: :func:`parse_insz` without building an
+    :class:`Insz` (for bulk checks, where only the number is kept); the same checks, the same errors."""
+    return _checked_insz(value, today)[0]
+
+
+def _checked_insz(
+    value: str, today: date | None
+) -> tuple[str, Literal["insz", "bis"], date | None, int, Literal["M", "F"] | None]:
+    """Every check of :func:`parse_insz`; the digits, kind, birth date, birth year and sex."""
     if not isinstance(value, str):
         raise IdentifierError("format", "INSZ must be text")
     digits = value.translate(_INSZ_SEPARATORS)
@@ -192,10 +207,11 @@ def parse_insz(value: str, *, today: date | None = None) -> Insz:
     if day > 31:
         raise IdentifierError("birth_date", "INSZ birth day is not valid")
 
-    first9 = digits[0:9]
-    if check == insz_check_digits(first9, born_2000_or_later=False):
+    # insz_check_digits inline: the nine digits are known to be digits already.
+    first9 = int(digits[0:9])
+    if check == 97 - first9 % 97:
         year = 1900 + yy
-    elif check == insz_check_digits(first9, born_2000_or_later=True):
+    elif check == 97 - (first9 + _MILLENNIUM_PREFIX) % 97:
         year = 2000 + yy
         reference = today if today is not None else date.today()  # noqa: DTZ011 - a calendar date
         if year > reference.year:
@@ -212,7 +228,7 @@ def parse_insz(value: str, *, today: date | None = None) -> Insz:
     sex: Literal["M", "F"] | None = None
     if sex_known:
         sex = "M" if serial % 2 == 1 else "F"
-    return Insz(digits=digits, kind=kind, birth_date=birth_date, birth_year=year, sex=sex)
+    return digits, kind, birth_date, year, sex
 
 
 def is_valid_insz(value: str, *, today: date | None = None) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 import asyncpg
@@ -28,7 +28,7 @@ from backend.records.counters import affected_flexi_years
 from backend.records.events import CheckedPayload, ExaminedItem
 from backend.records.jsonb import as_read_from_jsonb
 from backend.records.queries import IngestedRef
-from backend.records.schemas import ItemResult, RecordStatus, StoredRecord
+from backend.records.schemas import CloudEvent, ItemResult, RecordStatus, StoredRecord
 
 __all__ = ["BulkOutcome", "Fallback", "ingest_in_bulk"]
 
@@ -50,9 +50,9 @@ class _Known:
     in_database: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Accepted:
+class _Accepted(msgspec.Struct, frozen=True, gc=False):
     item: ExaminedItem
+    event: CloudEvent
     record_id: UUID
     citizen_id: UUID
     category: Category
@@ -141,7 +141,7 @@ class _Batch:
             original.status = "cancelled" if cancelled else "corrected"
             original.successor = event.id
         self.accepted.append(
-            _Accepted(item, record_id, citizen_id, category, checked, valid_from, valid_to, original_id)
+            _Accepted(item, event, record_id, citizen_id, category, checked, valid_from, valid_to, original_id)
         )
         return ItemResult(index=item.index, id=event.id, status="accepted", record_id=record_id)
 
@@ -212,31 +212,28 @@ async def _write(conn: asyncpg.Connection, batch: _Batch, claims: list[str]) -> 
         owners = await bulk_queries.claim_sources(conn, claims, caller.org_id)
         if any(owner != caller.org_id for owner in owners.values()):
             raise Fallback
-    rows = bulk_queries.RecordRows()
-    payloads: list[dict[str, Any] | None] = []
-    for accepted in batch.accepted:
-        event, checked = accepted.item.event, accepted.checked
-        assert event is not None
-        rows.record_ids.append(accepted.record_id)
-        rows.citizen_ids.append(accepted.citizen_id)
-        rows.categories.append(accepted.category.code)
-        rows.type_versions.append(accepted.category.version)
-        rows.kinds.append(checked.kind)
+    accepted, states = batch.accepted, batch.known
+    # Column by column: a comprehension per column costs less than appending to thirteen lists per record.
+    builtins = [
+        None if a.checked.payload is None else msgspec.to_builtins(a.checked.payload, enc_hook=encode_hook)
+        for a in accepted
+    ]
+    rows = bulk_queries.RecordRows(
+        record_ids=[a.record_id for a in accepted],
+        citizen_ids=[a.citizen_id for a in accepted],
+        categories=[a.category.code for a in accepted],
+        type_versions=[a.category.version for a in accepted],
+        kinds=[a.checked.kind for a in accepted],
         # Stored directly in its state at the end of the batch (a later item may have corrected it).
-        rows.statuses.append(batch.known[accepted.record_id].status)
-        rows.sources.append(event.source)
-        rows.source_event_ids.append(event.id)
-        rows.occurred_ats.append(event.time)
-        rows.valid_froms.append(accepted.valid_from)
-        rows.valid_tos.append(accepted.valid_to)
-        if checked.payload is None:
-            rows.payloads.append(None)
-            payloads.append(None)
-        else:
-            payload = msgspec.to_builtins(checked.payload, enc_hook=encode_hook)
-            rows.payloads.append(_json.encode(payload).decode())
-            payloads.append(as_read_from_jsonb(payload))
-        rows.supersedes.append(accepted.original_id)
+        statuses=[states[a.record_id].status for a in accepted],
+        sources=[a.event.source for a in accepted],
+        source_event_ids=[a.event.id for a in accepted],
+        occurred_ats=[a.event.time for a in accepted],
+        valid_froms=[a.valid_from for a in accepted],
+        valid_tos=[a.valid_to for a in accepted],
+        payloads=[None if payload is None else _json.encode(payload).decode() for payload in builtins],
+        supersedes=[a.original_id for a in accepted],
+    )
     received_at = await bulk_queries.insert_records(conn, rows, caller.org_id)
     # Stored originals that an item of this batch corrected or cancelled.
     changed = [
@@ -253,29 +250,28 @@ async def _write(conn: asyncpg.Connection, batch: _Batch, claims: list[str]) -> 
     # The records as first stored (before a later item of the batch changed them), equal to what the database
     # would send back for them: the time in UTC, the payload as jsonb orders it.
     stored: dict[UUID, StoredRecord] = {}
-    for accepted, payload in zip(batch.accepted, payloads, strict=True):
-        event, checked = accepted.item.event, accepted.checked
-        assert event is not None
+    for item, payload in zip(accepted, builtins, strict=True):
+        event, kind = item.event, item.checked.kind
         record = StoredRecord(
-            accepted.citizen_id,
-            accepted.record_id,
-            accepted.category.code,
-            accepted.category.version,
-            checked.kind,
-            "cancelled" if checked.kind == "cancellation" else "active",
+            item.citizen_id,
+            item.record_id,
+            item.category.code,
+            item.category.version,
+            kind,
+            "cancelled" if kind == "cancellation" else "active",
             event.source,
             event.id,
             event.time if event.time.tzinfo is UTC else event.time.astimezone(UTC),
-            accepted.valid_from,
-            accepted.valid_to,
-            payload,
-            accepted.original_id,
+            item.valid_from,
+            item.valid_to,
+            None if payload is None else as_read_from_jsonb(payload),
+            item.original_id,
             received_at,
         )
-        stored[accepted.record_id] = record
+        stored[item.record_id] = record
         original = None
-        if accepted.original_id is not None:
-            original = batch.originals.get(accepted.original_id) or stored[accepted.original_id]
+        if item.original_id is not None:
+            original = batch.originals.get(item.original_id) or stored[item.original_id]
         outcome.accepted.append(record)
         outcome.flexi_years |= affected_flexi_years(record, original)
     return outcome

@@ -10,6 +10,7 @@ __all__ = ["as_read_from_jsonb"]
 # The keys of the objects seen so far, in jsonb's order: payloads of one category all have the same keys.
 _orders: dict[tuple[str, ...], tuple[str, ...]] = {}
 _ORDERS_LIMIT: Final = 1_000
+_CONTAINERS: Final = (dict, list)
 
 
 def _byte_order(key: str) -> tuple[int, bytes]:
@@ -31,10 +32,11 @@ def as_read_from_jsonb(value: Any) -> Any:
     """`value` (JSON builtins: dicts, lists, strings, integers, booleans, None) with every object's keys in the
     order jsonb stores them (floats are not expected: jsonb would print 1e20 back as an integer)."""
     if isinstance(value, dict):
-        return {
-            key: as_read_from_jsonb(value[key]) if isinstance(value[key], dict | list) else value[key]
-            for key in _jsonb_order(tuple(value))
-        }
+        ordered = {key: value[key] for key in _jsonb_order(tuple(value))}
+        for key, item in ordered.items():
+            if isinstance(item, _CONTAINERS):
+                ordered[key] = as_read_from_jsonb(item)
+        return ordered
     if isinstance(value, list):
-        return [as_read_from_jsonb(item) if isinstance(item, dict | list) else item for item in value]
+        return [as_read_from_jsonb(item) if isinstance(item, _CONTAINERS) else item for item in value]
     return value

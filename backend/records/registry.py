@@ -6,6 +6,7 @@ categories share one table, so nothing in the database changes.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Final
@@ -20,6 +21,8 @@ _EVENT_TYPE: Final = re.compile(r"^be\.socialsecurity\.(?P<code>[a-z][a-z0-9_]{1
 _CODE: Final = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
+# Remembered: a producer sends the same few types over and over.
+@functools.lru_cache(maxsize=256)
 def parse_event_type(value: str) -> tuple[str, int] | None:
     """The category code and version named by an event type, or None when it does not have that shape."""
     match = _EVENT_TYPE.match(value)
