@@ -1,23 +1,32 @@
 """Composition root for the worker process: every area's arq jobs and crons, wired to shared resources.
 
 Jobs are plain async functions that take ids; resources (the database pool) live in `ctx`.
+
+`vitrine worker` runs a supervisor (`WorkerSupervisor`) rather than a bare arq worker: it opens the process's
+resources once (database pool, SMTP connections, outbox relay) and starts the arq worker again whenever it stops
+because Redis is unreachable, so that no outage of Redis, however long, ends the process. The relay and the
+heartbeat need only PostgreSQL and carry on meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
+import signal
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
+import asyncpg
 from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Worker
 from prometheus_client import Counter, Histogram, start_http_server
-from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend.access_log.queries import create_partition
@@ -26,6 +35,7 @@ from backend.core.auth.assertion_queries import delete_expired_assertions
 from backend.core.auth.oidc_queries import delete_stale_login_attempts
 from backend.core.db import create_pool, pool_source, transaction
 from backend.core.log_setup import configure_logging
+from backend.core.redis_retry import WindowRetry
 from backend.core.settings import Settings, SettingsError
 from backend.core.worker_health import (
     delete_heartbeat,
@@ -40,7 +50,7 @@ from notifications.jobs import WORKER_CRONS as NOTIFICATION_CRONS
 from notifications.jobs import WORKER_FUNCTIONS as NOTIFICATION_FUNCTIONS
 from notifications.jobs import start_email, stop_email
 from notifications.push_keys import vapid_private_key
-from notifications.relay import start_relay, stop_relay
+from notifications.relay import redis_answers, relay_redis, start_relay, stop_relay
 
 on_records_accepted(evaluate_flexi_after_ingest)
 
@@ -87,8 +97,12 @@ async def create_access_log_partitions(ctx: dict[str, Any]) -> None:
             await create_partition(conn, datetime(now.year + year, month + 1, 1, tzinfo=UTC))
 
 
-async def on_startup(ctx: dict[str, Any]) -> None:
-    """Open the database pool and report the first heartbeat."""
+# Set in ctx when a supervisor holds the process's resources: the arq worker's start-up and shutdown leave them.
+SUPERVISED: Final = "supervised"
+
+
+async def open_resources(ctx: dict[str, Any]) -> None:
+    """Open the database pool, report the first heartbeat, open the SMTP pool and start the outbox relay."""
     settings: Settings = ctx["settings"]
     assert settings.database_url is not None
     # Read the Web Push key now: a bad VAPID_PRIVATE_KEY stops the worker before it takes a job.
@@ -107,8 +121,8 @@ async def on_startup(ctx: dict[str, Any]) -> None:
     logger.info("worker started", extra={"worker": ctx["worker_name"]})
 
 
-async def on_shutdown(ctx: dict[str, Any]) -> None:
-    """Stop the relay, remove the heartbeat row and close the pool."""
+async def close_resources(ctx: dict[str, Any]) -> None:
+    """Stop the relay, close the SMTP pool, remove the heartbeat row and close the database pool."""
     await stop_relay(ctx)
     await stop_email(ctx)
     pool = ctx.get("db_pool")
@@ -117,6 +131,18 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
     async with transaction(ctx["connection_source"]) as conn:
         await delete_heartbeat(conn, name=ctx["worker_name"])
     await pool.close()
+
+
+async def on_startup(ctx: dict[str, Any]) -> None:
+    """arq start-up: open the process's resources (`open_resources`), unless a supervisor already holds them."""
+    if not ctx.get(SUPERVISED):
+        await open_resources(ctx)
+
+
+async def on_shutdown(ctx: dict[str, Any]) -> None:
+    """arq shutdown: close what `on_startup` opened (a supervisor closes its own resources when it stops)."""
+    if not ctx.get(SUPERVISED):
+        await close_resources(ctx)
 
 
 async def on_job_start(ctx: dict[str, Any]) -> None:
@@ -142,26 +168,45 @@ async def after_job_end(ctx: dict[str, Any]) -> None:
     JOBS_FINISHED.labels(function, "done").inc()
 
 
-# A Redis restart is ridden out rather than fatal: each command retries its connection with backoff (up to a
-# second apart, about a minute in all) before the worker gives up and exits for its supervisor to restart it.
-REDIS_RETRIES = 60
+# A Redis restart is ridden out by the running arq worker: its commands retry their connection with backoff (up to
+# a second apart) for WORKER_REDIS_RETRY_SECONDS from the first failure. Past that the arq worker stops, the
+# process does not: the supervisor starts a new one as soon as Redis answers.
+REDIS_BACKOFF: Final = ExponentialBackoff(cap=1.0, base=0.05)
+# The supervisor's wait between attempts while Redis is away: doubling from one second, at most fifteen.
+RESTART_FIRST_SECONDS: Final = 1.0
+RESTART_MAX_SECONDS: Final = 15.0
+# How long the jobs of an arq worker stopped by a signal may take to end (they are cancelled and queued again).
+STOP_GRACE_SECONDS: Final = 10.0
 
 
-def worker_redis_settings(redis_url: str) -> RedisSettings:
-    """The worker's Redis connection: the URL's server, with commands retried while Redis is unreachable."""
+def worker_redis_settings(redis_url: str, *, retry_seconds: float = 60.0) -> RedisSettings:
+    """The worker's Redis connection: the URL's server, with commands retried while Redis is unreachable.
+
+    The connection is tried once at start (its first command already retries for the window): waiting for Redis
+    to come back is the supervisor's job.
+    """
     return dataclasses.replace(
         RedisSettings.from_dsn(redis_url),
+        conn_retries=0,
         retry_on_error=[RedisConnectionError, RedisTimeoutError, OSError],
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), REDIS_RETRIES),
+        retry=WindowRetry(REDIS_BACKOFF, retry_seconds),
     )
 
 
-def build_worker(settings: Settings, *, burst: bool = False, handle_signals: bool = True) -> Worker:
-    """An arq worker with every job and cron of Vitrine."""
+def check_worker_settings(settings: Settings) -> None:
+    """Raise SettingsError naming the URL a worker needs and lacks."""
     if settings.database_url is None:
         raise SettingsError("DATABASE_URL: not set (`make run` starts an embedded database)")
     if settings.redis_url is None:
         raise SettingsError("REDIS_URL: not set (`make run` starts an embedded Redis)")
+
+
+def build_worker(
+    settings: Settings, *, burst: bool = False, handle_signals: bool = True, ctx: dict[str, Any] | None = None
+) -> Worker:
+    """An arq worker with every job and cron of Vitrine (`ctx`: resources a supervisor already holds)."""
+    check_worker_settings(settings)
+    assert settings.redis_url is not None
     return Worker(
         functions=[*NOTIFICATION_FUNCTIONS],
         cron_jobs=[
@@ -171,12 +216,12 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
             cron(create_access_log_partitions, hour={3}, minute={15}, second={0}, run_at_startup=True, unique=True),
             *NOTIFICATION_CRONS,
         ],
-        redis_settings=worker_redis_settings(settings.redis_url),
+        redis_settings=worker_redis_settings(settings.redis_url, retry_seconds=settings.worker_redis_retry_seconds),
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         on_job_start=on_job_start,
         after_job_end=after_job_end,
-        ctx={"settings": settings},
+        ctx=ctx if ctx is not None else {"settings": settings},
         burst=burst,
         max_tries=5,
         keep_result=3600,
@@ -189,9 +234,139 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
     )
 
 
+class WorkerSupervisor:
+    """Runs the process: resources opened once, an arq worker (re)started whenever Redis answers, until a signal.
+
+    SIGTERM and SIGINT stop it at any moment: during a job (arq cancels the job, which is queued again and whose
+    delivery PostgreSQL still holds), while Redis is away (the wait ends at once), or while the arq worker starts.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ctx: dict[str, Any] = {"settings": settings, SUPERVISED: True}
+        self.stopping = asyncio.Event()
+        self.worker: Worker | None = None
+
+    def stop(self, signum: signal.Signals) -> None:
+        """Signal handler: stop the arq worker if one runs, and end the supervisor's loop."""
+        if not self.stopping.is_set():
+            logger.info("stopping", extra={"signal": signum.name})
+        self.stopping.set()
+        if self.worker is not None:
+            self.worker.handle_sig(signum)
+
+    async def run(self) -> None:
+        """Open the resources, keep an arq worker running while Redis answers, close everything on a signal."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.stop, signum)
+        try:
+            await open_resources(self.ctx)
+            try:
+                await self._supervise()
+            finally:
+                await close_resources(self.ctx)
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+
+    async def _redis_answers(self) -> bool:
+        # A client of its own each time, failing fast: nothing stale is left from before an outage.
+        assert self.settings.redis_url is not None
+        probe = relay_redis(self.settings.redis_url)
+        try:
+            return await redis_answers(probe)
+        finally:
+            await probe.aclose()
+
+    async def _supervise(self) -> None:
+        delay = RESTART_FIRST_SECONDS
+        attempt = 0
+        while not self.stopping.is_set():
+            attempt += 1
+            details: dict[str, Any] = {}
+            if await self._redis_answers():
+                started = time.monotonic()
+                failure = await self._run_arq_worker()
+                if failure is None:
+                    return
+                if time.monotonic() - started > RESTART_MAX_SECONDS:
+                    # It ran a good while: this is a new outage, start the backoff over.
+                    delay, attempt = RESTART_FIRST_SECONDS, 1
+                message = "the worker lost Redis; it takes jobs again once Redis answers"
+                details["error"] = f"{type(failure).__name__}: {failure}"
+            else:
+                message = "Redis cannot be reached; the worker takes jobs again once it answers"
+            # One line per attempt, no stack trace: an outage is an expected state, not a fault of the program.
+            logger.warning(message, extra={**details, "attempt": attempt, "next_try_in_seconds": delay})
+            await self._beat()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), timeout=delay)
+            delay = min(delay * 2, RESTART_MAX_SECONDS)
+
+    async def _run_arq_worker(self) -> BaseException | None:
+        """Run one arq worker until it stops; the Redis failure that stopped it, or None after a signal.
+
+        Any other failure is raised: it is a fault of the program, not of Redis.
+        """
+        worker = build_worker(self.settings, handle_signals=False, ctx=self.ctx)
+        self.worker = worker
+        main = asyncio.create_task(worker.main(), name="arq-worker")
+        # arq's handle_sig cancels main_task: a signal stops the worker wherever it is.
+        worker.main_task = main
+        if self.stopping.is_set():
+            main.cancel()
+        try:
+            await asyncio.wait({main})
+        finally:
+            await self._retire(worker)
+            self.worker = None
+        if main.cancelled():
+            return None
+        failure = main.exception()
+        if failure is None or self.stopping.is_set():
+            return None
+        if isinstance(failure, RedisError | OSError | TimeoutError):
+            return failure
+        raise failure
+
+    async def _retire(self, worker: Worker) -> None:
+        """Let a stopped arq worker's jobs end, then close its Redis connections.
+
+        After a signal the jobs were cancelled (arq queues them again); after a lost Redis they end when their
+        own Redis calls give up. Either way a job that does not end in time is cancelled.
+        """
+        tasks = [task for task in worker.tasks.values() if not task.done()]
+        if tasks:
+            grace = STOP_GRACE_SECONDS
+            if not self.stopping.is_set():
+                grace += self.settings.worker_redis_retry_seconds
+            _, late = await asyncio.wait(tasks, timeout=grace)
+            for task in late:
+                task.cancel()
+        # Gathered, finished ones too: what they raised is expected here, and must not be reported as unretrieved.
+        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+        pool = worker._pool
+        if pool is None:
+            return
+        if self.stopping.is_set():
+            # A clean stop forgets arq's health mark, as arq's own close does; Redis may be gone, so only briefly.
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                await asyncio.wait_for(pool.delete(worker.health_check_key), timeout=2.0)
+        await pool.aclose(close_connection_pool=True)
+
+    async def _beat(self) -> None:
+        """The heartbeat while no arq worker runs its cron: the process is alive, PostgreSQL permitting."""
+        try:
+            await heartbeat(self.ctx)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            logger.warning("could not record the heartbeat", extra={"error": type(error).__name__})
+
+
 def run_worker(settings: Settings) -> None:
-    """Run the worker until SIGINT/SIGTERM."""
+    """Run the worker until SIGINT/SIGTERM, through Redis outages of any length."""
     configure_logging(settings.log_level)
     if settings.worker_metrics_port:
         start_http_server(settings.worker_metrics_port, addr=settings.host)
-    build_worker(settings).run()
+    check_worker_settings(settings)
+    asyncio.run(WorkerSupervisor(settings).run())

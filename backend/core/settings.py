@@ -57,6 +57,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     worker_metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = msgspec.field(
         default=0, name="WORKER_METRICS_PORT"
     )
+    # How long a running worker retries a Redis command before it stops taking jobs until Redis answers again.
+    worker_redis_retry_seconds: _PositiveInt = msgspec.field(default=60, name="WORKER_REDIS_RETRY_SECONDS")
 
     @property
     def is_production(self) -> bool:

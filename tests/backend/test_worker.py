@@ -1,16 +1,22 @@
-"""The worker process: heartbeats, job metrics labels, and a real arq worker run."""
+"""The worker process: heartbeats, job metrics labels, a real arq worker run, and the supervisor that keeps the
+process alive while Redis is away."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 
 from backend.core.db import connect, transaction
 from backend.core.settings import Settings
 from backend.worker import (
+    WorkerSupervisor,
     build_worker,
     create_access_log_partitions,
     job_label,
@@ -18,6 +24,7 @@ from backend.worker import (
     on_startup,
     purge_expired_auth_state,
 )
+from tests.faults.servers import free_port
 
 
 @pytest.mark.parametrize(
@@ -93,3 +100,32 @@ async def test_partitions_are_created_ahead_by_the_worker(settings: Settings) ->
             assert f"access_events_{now.year + year}_{month + 1:02d}" in names
     finally:
         await on_shutdown(ctx)
+
+
+async def test_the_supervisor_outlives_an_absent_redis_and_stops_at_once_on_a_signal(
+    settings: Settings, conn: asyncpg.Connection
+) -> None:
+    nowhere = msgspec.structs.replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    supervisor = WorkerSupervisor(nowhere)
+    running = asyncio.create_task(supervisor.run())
+    try:
+        # Resources are open and the heartbeat written although no arq worker could start.
+        deadline = time.monotonic() + 10
+        while "worker_name" not in supervisor.ctx or await _beats(conn, supervisor.ctx["worker_name"]) == 0:
+            assert not running.done(), running
+            assert time.monotonic() < deadline, "no heartbeat while Redis is absent"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.5)  # a few attempts
+        assert not running.done(), "an absent Redis does not end the worker"
+        assert supervisor.worker is None
+        supervisor.stop(signal.SIGTERM)
+        await asyncio.wait_for(running, timeout=2)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    assert await _beats(conn, supervisor.ctx["worker_name"]) == 0, "a clean stop removes the heartbeat"
+
+
+async def _beats(conn: asyncpg.Connection, name: str) -> int:
+    count: int = await conn.fetchval("SELECT count(*) FROM worker_heartbeats WHERE worker_name = $1", name)
+    return count
