@@ -9,8 +9,9 @@ inbox whatever happens to the e-mail.
 `deliver_push` (notifications.push_jobs) does the same for Web Push.
 
 Wiring (backend/worker.py): `functions=[*WORKER_FUNCTIONS]`, `cron_jobs=[..., *WORKER_CRONS]`, and
-`start_relay(ctx)` / `stop_relay(ctx)` from notifications.relay and `start_email(ctx)` / `stop_email(ctx)` in
-on_startup / on_shutdown.
+`start_relay(ctx)` / `stop_relay(ctx)` from notifications.relay and `start_email(ctx)` / `stop_email(ctx)` where
+the process opens and closes its resources (open_resources / close_resources: once per process, not per arq
+worker, so that the relay carries on while Redis is away).
 """
 
 from __future__ import annotations
