@@ -4,6 +4,8 @@ The SMTP server holds back its answers, so that the kill lands while attempts ar
 was told "250". The jobs the killed worker had taken stay marked in progress in Redis until arq's mark expires (the
 job timeout plus ten seconds), and the deliveries it had claimed keep their lease (LEASE_SECONDS): rather than wait
 two and a half minutes, the test moves those two clocks past their end, which is all that waiting would do.
+
+Stopped with SIGTERM instead, the worker ends within seconds with status 0, its attempts under way cancelled.
 """
 
 from __future__ import annotations
@@ -100,3 +102,26 @@ async def test_a_worker_killed_mid_delivery_loses_and_repeats_nothing(
     assert counts.get("email:pending", 0) == counts.get("email:failed", 0) == 0
     assert await population.notices_per_person() == {person.email: 1 for person in population.people}
     assert fault_smtp.per_recipient() == {person.email: 1 for person in population.people}
+
+
+async def test_a_worker_stopped_by_sigterm_mid_delivery_exits_cleanly_at_once(
+    vitrine: Vitrine, private_redis: PrivateRedis, fault_smtp: FaultySmtp
+) -> None:
+    population = await seed_population(vitrine.environment["DATABASE_URL"], people=PEOPLE)
+    with running(vitrine.start_web()):
+        async with httpx.AsyncClient(base_url=vitrine.base_url, timeout=30) as client:
+            fault_smtp.hold()
+            with running(vitrine.start("worker")) as worker:
+                await population.declare_round(client, 0)
+                await _wait_until_attempts_are_held(fault_smtp, at_least=5)
+                worker.send_signal(signal.SIGTERM)
+                started = time.monotonic()
+                await asyncio.to_thread(worker.wait, 10)
+                assert worker.returncode == 0, vitrine.log_tail("worker")
+                assert time.monotonic() - started < 5, "the jobs under way are cancelled, not waited for"
+            fault_smtp.release()
+            await asyncio.sleep(0.5)
+    assert fault_smtp.messages == [], "no attempt was told 250 after the stop"
+    counts = await population.counts()
+    assert counts["notices"] == PEOPLE, "every notice is in the inbox"
+    assert counts.get("email:sent", 0) == 0, counts
