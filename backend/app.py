@@ -31,7 +31,12 @@ from backend.core.errors import make_exception_handler
 from backend.core.health import MetricsController, healthz, readyz
 from backend.core.http_middleware import RequestContext
 from backend.core.log_setup import configure_logging
-from backend.core.request_transaction import TransactionMiddleware, provide_connection, provide_read_connection
+from backend.core.request_transaction import (
+    TransactionMiddleware,
+    provide_connection,
+    provide_read_connection,
+    provide_subject_connection,
+)
 from backend.core.settings import Settings, SettingsError
 from backend.records.citizen_routes import ROUTES as CITIZEN_RECORD_ROUTES
 from backend.records.routes import ROUTES as RECORD_ROUTES
@@ -202,7 +207,11 @@ def create_app(
 
     app = Litestar(
         route_handlers=route_handlers,
-        dependencies={"conn": Provide(provide_connection), "read_conn": Provide(provide_read_connection)},
+        dependencies={
+            "conn": Provide(provide_connection),
+            "read_conn": Provide(provide_read_connection),
+            "subject_conn": Provide(provide_subject_connection),
+        },
         lifespan=[lifespan],
         # TransactionMiddleware wraps SessionMiddleware: the session read borrows the request's connection.
         # Cross-site refusals come first: nothing of a forged request should reach the database.

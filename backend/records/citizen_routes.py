@@ -76,11 +76,13 @@ class CitizenRecordsController(Controller):
 
     @get("", responses=problem_responses(401, 403))
     async def overview(
-        self, request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]
+        self, request: Request[Any, Any, Any], subject_conn: NamedDependency[asyncpg.Connection]
     ) -> RecordsOverview:
         """Every category of data with what it is, its source, who receives it and why (purpose and legal basis),
         how long it is kept (`retention_confirmed` false: to be confirmed), and how many records you have in it."""
         user = signed_in_user(request)
+        # A transaction only when a helper's reads are logged (backend.core.request_transaction).
+        conn = subject_conn
         only = await shown_categories(conn, user, channel="api")
         return await records_overview(conn, user.subject_id, language=user.person.language, only=only)
 

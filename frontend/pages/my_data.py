@@ -48,9 +48,11 @@ def records_template(code: str) -> str:
 
 
 @get(PAGE_PATH, name="my-data", guards=[requires_sign_in], include_in_schema=False)
-async def my_data_page(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]) -> Template:
+async def my_data_page(request: Request[Any, Any, Any], subject_conn: NamedDependency[asyncpg.Connection]) -> Template:
     """A card per category: what it is, where it comes from, who receives it and why, how long it is kept."""
     user = signed_in_user(request)
+    # A transaction only when a helper's reads are logged (backend.core.request_transaction).
+    conn = subject_conn
     only = await shown_categories(conn, user, channel="web")
     overview = await records_overview(conn, user.subject_id, language=current_language(), only=only)
     return page(request, "pages/my-data/index.html", overview=overview, **await reader_context(conn, user))
