@@ -1,23 +1,28 @@
 """Appending many access events at once: the same chains as `record_access`, a few round trips per batch.
 
-Per batch: lock every affected citizen's head in one statement (sorted, so concurrent batches cannot
-deadlock), compute the chains in Python, COPY the events, move the heads with one UPDATE. The result is
-identical to calling `record_access` once per event, which the tests check by verifying the chains.
+Per batch: lock every affected citizen's head in one statement (sorted, so concurrent batches cannot deadlock),
+compute the chains in Python, COPY the events, move the heads with one UPDATE. The result is identical to calling
+`record_access` once per event, which the tests check by verifying the chains.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, NamedTuple
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
-from backend.access_log.chain import GENESIS, row_hash, timestamp_us
-from backend.access_log.schemas import EVENT_COLUMNS, AccessEvent, Accessor, Action, Channel, Outcome
+from backend.access_log import event_copy
+from backend.access_log.chain import CHAIN_VERSION, GENESIS, timestamp_us, versioned_hash
+from backend.access_log.schemas import EVENT_COLUMNS, AccessEvent, Accessor, Action, ActorKind, Channel, Outcome
 from backend.core.random_uuids import random_uuids
+
+# Rows per COPY data message: the server stores one while the next is made, and its share of the last one (which
+# nothing overlaps) stays short; a message's own cost is nothing beside 500 rows.
+_ROWS_PER_CHUNK: Final = 500
 
 
 class NewAccess(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -40,81 +45,193 @@ class NewAccess(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     source_event_id: str | None = None
 
 
-async def _lock_heads(conn: asyncpg.Connection, citizens: list[UUID]) -> tuple[dict[UUID, tuple[int, bytes]], datetime]:
-    """Create the heads that do not exist yet, then lock every head of the batch, in citizen order.
+# actor_kind, actor_org_id, actor_client_id, actor_system, actor_role, actor_ref, mandate_id, purpose_code,
+# legal_basis_ref: who accessed and on what grounds.
+_WhoWhy = tuple[
+    ActorKind, UUID | None, str | None, str | None, str | None, str | None, UUID | None, str | None, str | None
+]
+# channel, action, outcome, reason, source.
+_How = tuple[Channel, Action, Outcome, str | None, str | None]
 
-    `ON CONFLICT DO UPDATE` (used before) wrote a new version of every existing head only to lock it;
-    `FOR UPDATE` only marks the row. The lock is a statement of its own, after the insert, so that it sees a head
-    that a concurrent batch created and committed while this one waited on it in the insert. All locks of the
-    batch are taken by that one sorted statement: locking known heads first and new ones afterwards would take
-    locks out of order, and two batches could deadlock.
+
+class _Context(NamedTuple):
+    """What many events of a batch share (who, why, how), hashed and copied as it is for each of them."""
+
+    # In HASHED_FIELDS order: who_why, categories, (the event's record_refs and case_ref), how.
+    who_why: _WhoWhy
+    categories: list[str]
+    how: _How
+    # The same, as binary COPY fields: actor_kind to categories, and channel to source.
+    who_why_copied: bytes
+    how_copied: bytes
+
+
+def _context(access: NewAccess) -> _Context:
+    """The shared part of an event, encoded for the COPY."""
+    accessor = access.accessor
+    who_why: _WhoWhy = (
+        accessor.kind,
+        accessor.org_id,
+        accessor.client_id,
+        accessor.system,
+        accessor.role,
+        accessor.ref,
+        access.mandate_id,
+        access.purpose_code,
+        access.legal_basis_ref,
+    )
+    categories = sorted(set(access.categories))
+    how: _How = (access.channel, access.action, access.outcome, access.reason, access.source)
+    text, uuid = event_copy.text_field, event_copy.uuid_field
+    return _Context(
+        who_why=who_why,
+        categories=categories,
+        how=how,
+        who_why_copied=b"".join(
+            (
+                text(accessor.kind),
+                uuid(accessor.org_id),
+                text(accessor.client_id),
+                text(accessor.system),
+                text(accessor.role),
+                text(accessor.ref),
+                uuid(access.mandate_id),
+                text(access.purpose_code),
+                text(access.legal_basis_ref),
+                event_copy.text_array_field(categories),
+            )
+        ),
+        how_copied=b"".join(text(value) for value in how),
+    )
+
+
+async def _lock_heads(
+    conn: asyncpg.Connection, citizens: list[UUID]
+) -> tuple[dict[UUID, tuple[int, bytes]], list[tuple[int, int]], datetime]:
+    """Lock every head of the batch in citizen order, creating the missing ones; returns the heads.
+
+    Also returns the address of each head's row (in the order of the heads) and the transaction's now(). The
+    insert takes the locks: `DO UPDATE … WHERE false` locks the head it finds without writing a new version of it
+    (`DO UPDATE` without the condition did: a row version per head per batch only to lock it), and a head it
+    creates is this transaction's own. The insert goes through the batch's citizens in order, so two batches take
+    their locks in one order and cannot deadlock; a head that a concurrent batch is creating is waited for and
+    then locked. The heads are read by a statement of its own, after the insert, which sees those.
     """
-    await conn.execute(
+    now: datetime = await conn.fetchval(
         """
-        INSERT INTO access_log_heads (citizen_id, last_seq, last_hash)
-        SELECT id, 0, $2 FROM unnest($1::uuid[]) AS id ORDER BY id
-        ON CONFLICT (citizen_id) DO NOTHING
+        WITH locked AS (
+            INSERT INTO access_log_heads AS h (citizen_id, last_seq, last_hash)
+            SELECT id, 0, $2 FROM unnest($1::uuid[]) AS id ORDER BY id
+            ON CONFLICT (citizen_id) DO UPDATE SET last_seq = h.last_seq WHERE false
+        )
+        SELECT now()
         """,
         citizens,
         GENESIS,
     )
     rows = await conn.fetch(
-        """
-        SELECT citizen_id, last_seq, last_hash, now() AS now FROM access_log_heads
-        WHERE citizen_id = ANY($1::uuid[]) ORDER BY citizen_id FOR UPDATE
-        """,
+        "SELECT citizen_id, last_seq, last_hash, ctid FROM access_log_heads WHERE citizen_id = ANY($1::uuid[])",
         citizens,
     )
-    heads = {row["citizen_id"]: (int(row["last_seq"]), bytes(row["last_hash"])) for row in rows}
-    return heads, rows[0]["now"]
+    return {row[0]: (row[1], row[2]) for row in rows}, [row[3] for row in rows], now
 
 
-def _chained_rows(
+async def _copy_data(
     accesses: Sequence[NewAccess], heads: dict[UUID, tuple[int, bytes]], now: datetime, events: list[AccessEvent]
-) -> Iterator[tuple[Any, ...]]:
-    """The batch's rows in column order, each chained to the previous event of its citizen.
+) -> AsyncIterator[bytes]:
+    """The batch as binary COPY data, each event chained to the previous one of its citizen, 500 rows a chunk.
 
-    A generator, consumed by the COPY: asyncpg sends what it has encoded about every 512 KB, so the server
-    stores the first rows while the next ones are hashed (the two run on different cores). Moves `heads` along
-    and appends each event to `events` as it goes.
+    Consumed by the COPY: the server stores a chunk while the next one is hashed (the two run on different
+    cores). What events share is hashed and encoded once per batch (`_Context`); per event there remain a
+    SHA-256 over the canonical list, a few packed numbers and a join of ready bytes. Moves `heads` along and
+    appends each event to `events` as it goes.
     """
     logged_us = timestamp_us(now)
-    for access, event_id in zip(accesses, random_uuids(len(accesses)), strict=True):
-        citizen_id, accessor = access.citizen_id, access.accessor
-        last_seq, last_hash = heads[citizen_id]
-        occurred_at = access.occurred_at or now
-        # The values in column order (HASHED_FIELDS, then prev_hash and hash): hashed and copied as they are.
-        values = (
-            citizen_id,
-            last_seq + 1,
-            event_id,
-            occurred_at,
-            now,
-            accessor.kind,
-            accessor.org_id,
-            accessor.client_id,
-            accessor.system,
-            accessor.role,
-            accessor.ref,
+    logged_pg = event_copy.pg_timestamp(logged_us)
+    contexts: dict[tuple[Any, ...], _Context] = {}
+    record_refs_copied: dict[tuple[str, ...], bytes] = {}
+    text = event_copy.text_field
+    parts = [event_copy.HEADER]
+    for index, (access, event_id) in enumerate(zip(accesses, random_uuids(len(accesses)), strict=True), start=1):
+        # The accessor by identity: every access of the batch holds its own alive, and equal accessors that are
+        # distinct objects only make one more context.
+        key = (
+            id(access.accessor),
             access.mandate_id,
             access.purpose_code,
             access.legal_basis_ref,
-            sorted(set(access.categories)),
-            list(access.record_refs),
-            access.case_ref,
+            access.categories,
             access.channel,
             access.action,
             access.outcome,
             access.reason,
             access.source,
-            access.source_event_id,
         )
-        occurred_us = logged_us if access.occurred_at is None else timestamp_us(occurred_at)
-        digest = row_hash(last_hash, values, occurred_us, logged_us)
-        row = (*values, last_hash, digest)
-        events.append(AccessEvent(*row))
-        heads[citizen_id] = (last_seq + 1, digest)
-        yield row
+        context = contexts.get(key)
+        if context is None:
+            context = contexts[key] = _context(access)
+        citizen_id = access.citizen_id
+        last_seq, last_hash = heads[citizen_id]
+        seq = last_seq + 1
+        if access.occurred_at is None:
+            occurred_at, occurred_us = now, logged_us
+        else:
+            occurred_at, occurred_us = access.occurred_at, timestamp_us(access.occurred_at)
+        record_refs = list(access.record_refs)
+        # CHAIN_VERSION, then the values in HASHED_FIELDS order, timestamps in microseconds since 1970.
+        digest = versioned_hash(
+            last_hash,
+            [
+                CHAIN_VERSION,
+                citizen_id,
+                seq,
+                event_id,
+                occurred_us,
+                logged_us,
+                *context.who_why,
+                context.categories,
+                record_refs,
+                access.case_ref,
+                *context.how,
+                access.source_event_id,
+            ],
+        )
+        heads[citizen_id] = (seq, digest)
+        refs_copied = record_refs_copied.get(access.record_refs)
+        if refs_copied is None:
+            refs_copied = record_refs_copied[access.record_refs] = event_copy.text_array_field(record_refs)
+        parts += (
+            event_copy.row_start(citizen_id, seq, event_id, event_copy.pg_timestamp(occurred_us), logged_pg),
+            context.who_why_copied,
+            refs_copied,
+            text(access.case_ref),
+            context.how_copied,
+            text(access.source_event_id),
+            event_copy.hash_fields(last_hash, digest),
+        )
+        events.append(
+            AccessEvent(
+                citizen_id,
+                seq,
+                event_id,
+                occurred_at,
+                now,
+                *context.who_why,
+                # A list of its own per event: the context's is shared.
+                list(context.categories),
+                record_refs,
+                access.case_ref,
+                *context.how,
+                access.source_event_id,
+                last_hash,
+                digest,
+            )
+        )
+        if index % _ROWS_PER_CHUNK == 0:
+            yield b"".join(parts)
+            parts = []
+    parts.append(event_copy.TRAILER)
+    yield b"".join(parts)
 
 
 async def record_accesses(conn: asyncpg.Connection, accesses: Sequence[NewAccess]) -> list[AccessEvent]:
@@ -128,20 +245,26 @@ async def record_accesses(conn: asyncpg.Connection, accesses: Sequence[NewAccess
         if access.occurred_at is not None and access.occurred_at.tzinfo is None:
             raise ValueError("naive timestamp in the access log field occurred_at")
     # In no particular order: the statements sort them (sorting uuids in Python cost more per batch).
-    heads, now = await _lock_heads(conn, list({access.citizen_id for access in accesses}))
-    events: list[AccessEvent] = []
-    await conn.copy_records_to_table(
-        "access_events", records=_chained_rows(accesses, heads, now, events), columns=list(EVENT_COLUMNS)
-    )
+    heads, addresses, now = await _lock_heads(conn, list({access.citizen_id for access in accesses}))
     citizens = list(heads)
-    await conn.execute(
+    events: list[AccessEvent] = []
+    await conn.copy_to_table(
+        "access_events", source=_copy_data(accesses, heads, now, events), columns=list(EVENT_COLUMNS), format="binary"
+    )
+    # Each head is found again by the address read under its lock: a locked row cannot move before the transaction
+    # ends, and the address spares a second search of the primary key per head. The citizen_id guard makes a
+    # wrong address match nothing, and then the count below refuses the batch.
+    status = await conn.execute(
         """
         UPDATE access_log_heads AS h SET last_seq = n.seq, last_hash = n.hash, updated_at = now()
-        FROM unnest($1::uuid[], $2::bigint[], $3::bytea[]) AS n (citizen_id, seq, hash)
-        WHERE h.citizen_id = n.citizen_id
+        FROM unnest($1::tid[], $2::uuid[], $3::bigint[], $4::bytea[]) AS n (address, citizen_id, seq, hash)
+        WHERE h.ctid = n.address AND h.citizen_id = n.citizen_id
         """,
+        addresses,
         citizens,
         [heads[citizen][0] for citizen in citizens],
         [heads[citizen][1] for citizen in citizens],
     )
+    if status != f"UPDATE {len(citizens)}":
+        raise RuntimeError(f"access log heads not found again under their lock ({status} of {len(citizens)})")
     return events

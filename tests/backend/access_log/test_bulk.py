@@ -14,7 +14,7 @@ import pytest
 
 from backend.access_log import queries
 from backend.access_log.bulk import NewAccess, record_accesses
-from backend.access_log.chain import HASHED_FIELDS, event_hash, row_hash, timestamp_us
+from backend.access_log.chain import CHAIN_VERSION, HASHED_FIELDS, event_hash, row_hash, timestamp_us, versioned_hash
 from backend.access_log.schemas import Accessor
 from backend.access_log.service import record_access
 from backend.access_log.verify import verify_citizen
@@ -88,6 +88,69 @@ def test_the_positional_hash_is_the_canonical_hash() -> None:
     values = [fields[name] for name in HASHED_FIELDS]
     occurred, logged = timestamp_us(fields["occurred_at"]), timestamp_us(fields["logged_at"])
     assert row_hash(previous, values, occurred, logged) == event_hash(previous, fields)
+    versioned = [CHAIN_VERSION, *values]
+    versioned[1 + HASHED_FIELDS.index("occurred_at")] = occurred
+    versioned[1 + HASHED_FIELDS.index("logged_at")] = logged
+    assert versioned_hash(previous, versioned) == event_hash(previous, fields)
+
+
+async def test_every_column_is_stored_as_returned_and_hashed(conn: asyncpg.Connection) -> None:
+    # The rows are encoded by hand for the binary COPY: every column, NULL or not, non-ASCII text, empty, repeated
+    # and unsorted arrays, an explicit and a default occurrence time must come back as the events returned.
+    person, other = await create_person(conn), await create_person(conn)
+    full = Accessor(
+        kind="agent", org_id=uuid.uuid4(), client_id="client-é", system="desk-1", role="agent", ref="pseudo-ß"
+    )
+    occurred = datetime(2026, 3, 1, 23, 30, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
+    batch = [
+        NewAccess(
+            citizen_id=person.person_id,
+            accessor=full,
+            action="change",
+            channel="desk",
+            outcome="denied",
+            reason="geen mandaat — «refus»",
+            categories=("dmfa", "dimona", "dmfa"),
+            record_refs=("r2", "r1", "r2"),
+            purpose_code="unemployment_benefit",
+            legal_basis_ref="IVC/KSZG/1",
+            mandate_id=uuid.uuid4(),
+            case_ref="CASE-é-1",
+            occurred_at=occurred,
+            source="onem-test",
+            source_event_id="42",
+        ),
+        NewAccess(citizen_id=person.person_id, accessor=ONEM, action="read", channel="api"),
+        NewAccess(citizen_id=other.person_id, accessor=full, action="export", channel="web", categories=("x" * 300,)),
+        NewAccess(
+            citizen_id=person.person_id,
+            accessor=full,
+            action="change",
+            channel="desk",
+            outcome="denied",
+            reason="geen mandaat — «refus»",
+            categories=("dmfa", "dimona", "dmfa"),
+            record_refs=(),
+        ),
+    ]
+    events = await record_accesses(conn, batch)
+    stored = await queries.select_chain(conn, person.person_id) + await queries.select_chain(conn, other.person_id)
+    assert sorted(stored, key=lambda event: (str(event.citizen_id), event.seq)) == sorted(
+        events, key=lambda event: (str(event.citizen_id), event.seq)
+    )
+    first = events[0]
+    assert first.categories == ["dimona", "dmfa"]
+    assert first.record_refs == ["r2", "r1", "r2"]
+    assert first.occurred_at == occurred
+    assert events[1].occurred_at == events[1].logged_at
+    assert events[1].actor_org_id is None
+    assert events[1].categories == []
+    assert events[1].record_refs == []
+    # Events that share everything but their own fields still get lists of their own.
+    assert events[3].categories == first.categories
+    assert events[3].categories is not first.categories
+    for citizen in (person.person_id, other.person_id):
+        assert (await verify_citizen(conn, citizen)).broken is None
 
 
 async def test_concurrent_batches_over_new_and_known_citizens_keep_gap_free_chains(
