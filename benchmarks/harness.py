@@ -328,6 +328,8 @@ class ResponseHead:
     content_length: int | None
     chunked: bool
     keep_alive: bool
+    # The raw values of the Set-Cookie headers (a client that plays a browser sends renewed cookies back).
+    set_cookies: tuple[bytes, ...] = ()
 
 
 def parse_response_head(head: bytes) -> ResponseHead:
@@ -340,9 +342,13 @@ def parse_response_head(head: bytes) -> ResponseHead:
     keep_alive = status_line[0] == b"HTTP/1.1"
     length: int | None = None
     chunked = False
+    cookies: list[bytes] = []
     for line in lines[1:]:
         name, _, value = line.partition(b":")
         name = name.strip().lower()
+        if name == b"set-cookie":
+            cookies.append(value.strip())
+            continue
         value = value.strip().lower()
         if name == b"content-length":
             length = int(value)
@@ -352,7 +358,9 @@ def parse_response_head(head: bytes) -> ResponseHead:
             keep_alive = b"close" not in value if keep_alive else b"keep-alive" in value
     if status in (204, 304) or 100 <= status < 200:
         length = 0
-    return ResponseHead(status=status, content_length=length, chunked=chunked, keep_alive=keep_alive)
+    return ResponseHead(
+        status=status, content_length=length, chunked=chunked, keep_alive=keep_alive, set_cookies=tuple(cookies)
+    )
 
 
 def encode_request(request: LoadRequest, host: str, port: int) -> bytes:
@@ -375,7 +383,7 @@ async def read_response(reader: asyncio.StreamReader) -> ResponseHead:
                 break
     elif head.content_length is None:
         await reader.read()  # body until the server closes
-        return ResponseHead(head.status, None, False, keep_alive=False)
+        return ResponseHead(head.status, None, False, keep_alive=False, set_cookies=head.set_cookies)
     elif head.content_length:
         await reader.readexactly(head.content_length)
     return head

@@ -97,6 +97,8 @@ class SoakTally:
     unexpected: dict[str, int] = field(default_factory=dict)
     samples: list[Sample] = field(default_factory=list)
     elapsed_s: float = 0.0
+    # Times the server renewed the session cookie and the client took the new one, as a browser does.
+    cookie_renewals: int = 0
 
 
 def _rss_mib(pid: int, key: str = "VmRSS:") -> float:
@@ -131,21 +133,57 @@ async def _prepare(database_url: str) -> Mapping[str, str]:
     return params
 
 
-def _requests(port: int, params: Mapping[str, str], secret_key: str) -> list[LoadRequest]:
+class CookieJar:
+    """The mix's requests as a browser would send them: the cookies the server set, renewed when it renews them.
+
+    Vitrine renews a session's token once it is five minutes old (`sessions.RENEW_AFTER`); a client that kept
+    sending the first token would make every request after that renew it again (a write and a signature each),
+    which no browser does.
+    """
+
+    def __init__(self, port: int, cookies: Mapping[str, str]) -> None:
+        self.port = port
+        self.cookies = dict(cookies)
+        self.raws: list[bytes] = []
+        self.renewals = 0
+        self._encode()
+
+    def _encode(self) -> None:
+        headers = self.headers()
+        # In place: requests being sent pick up the new bytes at once.
+        self.raws[:] = [encode_request(LoadRequest(path=path, headers=headers), HOST, self.port) for path in PATHS]
+
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """A browser's headers with the current cookies."""
+        cookie_header = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        return (*BROWSER_HEADERS.items(), ("Cookie", cookie_header))
+
+    def update(self, set_cookies: Sequence[bytes]) -> None:
+        """Take the new values of the cookies the jar holds from a response's Set-Cookie headers."""
+        changed = False
+        for raw in set_cookies:
+            name, _, rest = raw.decode("latin-1").partition("=")
+            value = rest.split(";", 1)[0]
+            if name in self.cookies and value and value != self.cookies[name]:
+                self.cookies[name] = value
+                changed = True
+        if changed:
+            self.renewals += 1
+            self._encode()
+
+
+def _requests(port: int, params: Mapping[str, str], secret_key: str) -> CookieJar:
     """The mix, each checked once like a browser would (cookies it sets are sent back from then on)."""
     token = sessions.issue_token(secret_key, session_id=UUID(params["session_id"]), person_id=UUID(params["person_id"]))
     cookies = {sessions.cookie_name(secure=False): token}
     first = fetch(port, "/", headers=BROWSER_HEADERS)
     cookies.update(first.set_cookies())
-    cookie_header = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    headers = {**BROWSER_HEADERS, "Cookie": cookie_header}
-    mix: list[LoadRequest] = []
+    jar = CookieJar(port, cookies)
     for path in PATHS:
-        answer = fetch(port, path, headers=headers)
+        answer = fetch(port, path, headers=dict(jar.headers()))
         if answer.status != 200:
             raise BenchmarkError(f"{path} answered {answer.status} before the soak: {answer.body[:300]!r}")
-        mix.append(LoadRequest(path=path, headers=tuple(headers.items())))
-    return mix
+    return jar
 
 
 class _Connection:
@@ -160,15 +198,17 @@ async def _open(port: int) -> _Connection:
     return _Connection(reader, writer)
 
 
-async def _send(connection: _Connection, raw: bytes) -> int:
-    connection.writer.write(raw)
+async def _send(connection: _Connection, jar: CookieJar, index: int) -> int:
+    connection.writer.write(jar.raws[index % len(jar.raws)])
     head = await read_response(connection.reader)
+    if head.set_cookies:
+        jar.update(head.set_cookies)
     if not head.keep_alive:
         raise ConnectionError("the server closed the connection")
     return head.status
 
 
-async def _closed_loop(port: int, raws: Sequence[bytes], connections: int, seconds: int) -> float:
+async def _closed_loop(port: int, jar: CookieJar, connections: int, seconds: int) -> float:
     """Requests per second the server answers with every connection busy (the capacity)."""
     answered = 0
     deadline = time.monotonic() + seconds
@@ -179,7 +219,7 @@ async def _closed_loop(port: int, raws: Sequence[bytes], connections: int, secon
         index = offset
         try:
             while time.monotonic() < deadline:
-                await _send(connection, raws[index % len(raws)])
+                await _send(connection, jar, index)
                 answered += 1
                 index += 1
         finally:
@@ -211,7 +251,7 @@ def _load_1m() -> float | None:
 
 async def _open_loop(
     port: int,
-    raws: Sequence[bytes],
+    jar: CookieJar,
     rate: float,
     options: Options,
     pids: tuple[int, int],
@@ -230,7 +270,7 @@ async def _open_loop(
         nonlocal answered
         connection = await pool.get()
         try:
-            status = await _send(connection, raws[index % len(raws)])
+            status = await _send(connection, jar, index)
         except (ConnectionError, asyncio.IncompleteReadError, BenchmarkError, ValueError):
             tally.errors += 1
             connection.writer.close()
@@ -344,6 +384,7 @@ def summarise(
         "requests": len(latencies),
         "errors": tally.errors,
         "unexpected_statuses": tally.unexpected,
+        "cookie_renewals": tally.cookie_renewals,
         "latency_ms": {
             "p50": round(percentile(latencies, 50), 1) if latencies else None,
             "p99": round(percentile(latencies, 99), 1) if latencies else None,
@@ -452,12 +493,12 @@ def soak(options: Options) -> dict[str, object]:
         worker = _worker(env)
         try:
             with Server("vitrine", [sys.executable, "-m", "backend.cli", "web"], env, port, "/readyz") as web:
-                mix = _requests(port, params, secret_key)
-                raws = [encode_request(request, HOST, port) for request in mix]
-                capacity = asyncio.run(_closed_loop(port, raws, options.connections, options.capacity_seconds))
+                jar = _requests(port, params, secret_key)
+                capacity = asyncio.run(_closed_loop(port, jar, options.connections, options.capacity_seconds))
                 rate = capacity * options.fraction
                 tally = SoakTally()
-                asyncio.run(_open_loop(port, raws, rate, options, (web.pid, worker.pid), tally, database_url))
+                asyncio.run(_open_loop(port, jar, rate, options, (web.pid, worker.pid), tally, database_url))
+                tally.cookie_renewals = jar.renewals
                 peaks = (_rss_mib(web.pid, "VmHWM:"), _rss_mib(worker.pid, "VmHWM:"))
                 if worker.poll() is not None:
                     raise BenchmarkError("the worker stopped during the soak")

@@ -293,3 +293,11 @@ def test_results_file_round_trips(tmp_path: Path) -> None:
     assert case["goal"] == {"min_ratio": 0.5, "max_p99_ms": 25.0, "met": True}
     assert case["vitrine"]["rps_median"] == 55.0
     assert case["baseline"]["runs"][0]["rps"] == 100.0
+
+
+def test_parse_response_head_keeps_set_cookie_values_as_sent() -> None:
+    head = parse_response_head(
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: vitrine_session=eyJAbC.dEf; Path=/; HttpOnly\r\n"
+        b"set-cookie: csrftoken=XyZ; Path=/\r\ncontent-length: 0\r\n\r\n"
+    )
+    assert head.set_cookies == (b"vitrine_session=eyJAbC.dEf; Path=/; HttpOnly", b"csrftoken=XyZ; Path=/")

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from benchmarks.soak import END, START, Options, Sample, SoakTally, render, slow_windows, summarise
+from benchmarks.soak import (
+    END,
+    PATHS,
+    START,
+    CookieJar,
+    Options,
+    Sample,
+    SoakTally,
+    render,
+    slow_windows,
+    summarise,
+)
 
 OPTIONS = Options(minutes=4, fraction=0.7, capacity_seconds=5, connections=32, sample_seconds=30)
 # Two samples a minute over four minutes: the first minute is warm-up, the second is where memory settles.
@@ -80,3 +91,15 @@ def test_slow_windows_say_what_the_server_was_doing() -> None:
     tally.samples = samples
     section = render(summarise(OPTIONS, 100.0, 70.0, tally, (95.0, 63.0)))
     assert "| 5–10 s | 2400.0 ms | 150 | 2.9 | 1 | 2 |" in section
+
+
+def test_the_cookie_jar_sends_a_renewed_session_cookie_back_like_a_browser() -> None:
+    jar = CookieJar(8000, {"vitrine_session": "first", "csrftoken": "c"})
+    before = list(jar.raws)
+    assert len(before) == len(PATHS)
+    assert all(b"Cookie: vitrine_session=first; csrftoken=c\r\n" in raw for raw in before)
+    jar.update([b"other=ignored; Path=/", b"vitrine_session=first; Path=/"])
+    assert (jar.raws, jar.renewals) == (before, 0), "an unknown cookie or the same value changes nothing"
+    jar.update([b"vitrine_session=second; Path=/; HttpOnly; SameSite=Lax"])
+    assert jar.renewals == 1
+    assert all(b"Cookie: vitrine_session=second; csrftoken=c\r\n" in raw for raw in jar.raws)
