@@ -39,9 +39,9 @@ class Fallback(Exception):
     """The batch met what only the per-item path answers exactly (another transaction got there first)."""
 
 
-@dataclass(slots=True)
-class _Known:
-    """A record as this batch sees it: its state changes as earlier items correct or cancel it."""
+class _Known(msgspec.Struct, gc=False):
+    """A record as this batch sees it: its state changes as earlier items correct or cancel it (a Struct out of
+    the cyclic collector's sight, like the batch's other per-item objects)."""
 
     citizen_id: UUID
     category: str
@@ -214,8 +214,11 @@ async def _write(conn: asyncpg.Connection, batch: _Batch, claims: list[str]) -> 
             raise Fallback
     accepted, states = batch.accepted, batch.known
     # Column by column: a comprehension per column costs less than appending to thirteen lists per record.
-    builtins = [
-        None if a.checked.payload is None else msgspec.to_builtins(a.checked.payload, enc_hook=encode_hook)
+    # Already as jsonb will hold them: the same dicts are stored and handed back in the accepted records.
+    payloads = [
+        None
+        if a.checked.payload is None
+        else as_read_from_jsonb(msgspec.to_builtins(a.checked.payload, enc_hook=encode_hook))
         for a in accepted
     ]
     rows = bulk_queries.RecordRows(
@@ -231,7 +234,7 @@ async def _write(conn: asyncpg.Connection, batch: _Batch, claims: list[str]) -> 
         occurred_ats=[a.event.time for a in accepted],
         valid_froms=[a.valid_from for a in accepted],
         valid_tos=[a.valid_to for a in accepted],
-        payloads=[None if payload is None else _json.encode(payload).decode() for payload in builtins],
+        payloads=[None if payload is None else _json.encode(payload).decode() for payload in payloads],
         supersedes=[a.original_id for a in accepted],
     )
     received_at = await bulk_queries.insert_records(conn, rows, caller.org_id)
@@ -250,7 +253,7 @@ async def _write(conn: asyncpg.Connection, batch: _Batch, claims: list[str]) -> 
     # The records as first stored (before a later item of the batch changed them), equal to what the database
     # would send back for them: the time in UTC, the payload as jsonb orders it.
     stored: dict[UUID, StoredRecord] = {}
-    for item, payload in zip(accepted, builtins, strict=True):
+    for item, payload in zip(accepted, payloads, strict=True):
         event, kind = item.event, item.checked.kind
         record = StoredRecord(
             item.citizen_id,
@@ -264,7 +267,7 @@ async def _write(conn: asyncpg.Connection, batch: _Batch, claims: list[str]) -> 
             event.time if event.time.tzinfo is UTC else event.time.astimezone(UTC),
             item.valid_from,
             item.valid_to,
-            None if payload is None else as_read_from_jsonb(payload),
+            payload,
             item.original_id,
             received_at,
         )

@@ -24,7 +24,7 @@ def last_day_of_posting(start: date, months: int) -> date:
     return date(year, month, day) - timedelta(days=1)
 
 
-class A1Payload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class A1Payload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """A posting abroad: where to, when, and for which Belgian employer."""
 
     destination_country: CountryCode

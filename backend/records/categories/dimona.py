@@ -28,7 +28,7 @@ WorkerType = Literal[
 ]  # fmt: skip
 
 
-class DimonaPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class DimonaPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """One employment relation: employer, kind of worker, period, joint committee and planned work."""
 
     employer_kbo: EnterpriseNumber

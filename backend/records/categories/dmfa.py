@@ -22,7 +22,7 @@ from backend.records.categories.common_texts import ONSS_NAME, TEN_YEARS_AFTER_T
 _Code = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{3}$")]
 
 
-class Service(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Service(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """Time worked or assimilated, under a DmfA service code."""
 
     code: _Code
@@ -30,14 +30,14 @@ class Service(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     hours: Hundredths  # hundredths of an hour
 
 
-class Remuneration(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Remuneration(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """A wage amount under a DmfA remuneration code."""
 
     code: _Code
     amount_cents: Cents
 
 
-class Occupation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Occupation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """One occupation in the quarter: joint committee, working time, and what was worked and paid."""
 
     start: date
@@ -56,7 +56,7 @@ class Occupation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         check_period(self.start, self.end)
 
 
-class DmfaPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class DmfaPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """One worker's lines in an employer's declaration for a quarter."""
 
     quarter: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-[1-4]$")]  # "2026-1"

@@ -14,7 +14,7 @@ from backend.records.categories.common_texts import ONSS_NAME, TEN_YEARS_AFTER_T
 Scenario = Literal["unemployment", "sickness_maternity", "work_accident"]
 
 
-class DrsPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class DrsPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """Which social risk, declared by which employer, from when (and until when, once known)."""
 
     scenario: Scenario

@@ -15,7 +15,7 @@ from backend.records.categories.common_texts import ONSS_NAME, TEN_YEARS_AFTER_T
 EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
-class FlexiWagesPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class FlexiWagesPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """One employer's flexi wage for one month."""
 
     employer_kbo: EnterpriseNumber

@@ -10,7 +10,7 @@ import msgspec
 from backend.records.categories.base import Category, CountryCode, PostalCode, Recipient, ShortText, Texts
 
 
-class Address(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Address(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """A main residence."""
 
     street: ShortText
@@ -19,7 +19,7 @@ class Address(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     country: CountryCode = CountryCode("BE")
 
 
-class IdentityPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class IdentityPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """Name, birth date, language and address."""
 
     given_name: ShortText

@@ -19,7 +19,7 @@ from backend.records.categories.base import (
 from backend.records.categories.common_texts import ONSS_NAME
 
 
-class Workplace(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Workplace(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """Where in Belgium the posted work is done."""
 
     name: ShortText | None = None
@@ -28,7 +28,7 @@ class Workplace(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     municipality: ShortText
 
 
-class LimosaPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class LimosaPayload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """A posting to Belgium: the foreign employer, the Belgian user, the period, the workplace and the receipt."""
 
     foreign_employer_name: ShortText
