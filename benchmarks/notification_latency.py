@@ -42,6 +42,7 @@ DOCUMENT = ROOT / "docs" / "performance.md"
 START = "<!-- notification-latency:start (written by `make bench`) -->"
 END = "<!-- notification-latency:end -->"
 GOAL_P99_SECONDS = 1.0
+GOAL_PEAK_MIB = 150
 SETTLE_SECONDS = 60.0
 INTRODUCTION = (
     "`python -m benchmarks.notification_latency` (part of `make bench`): declarations posted through the real "
@@ -153,11 +154,15 @@ async def measure(database_url: str, redis_url: str, options: argparse.Namespace
                         web_port, setup, rate=options.rate, seconds=options.seconds, batch=options.batch
                     )
                     seconds = await latency(url, sink, setup, answered)
+                    # Peak resident memory under the ingest load (read before the processes stop).
+                    peaks = {"web": web.peak_rss_mib(), "worker": worker.peak_rss_mib()}
                 before = sink.count
                 await owe_bulk(url, setup)
-                async with running(Server("worker", worker_command, worker_env, metrics_port, "/metrics")):
+                bulk_worker = Server("worker", worker_command, worker_env, metrics_port, "/metrics")
+                async with running(bulk_worker):
                     started = time.time()
                     await _settle(lambda: _done(sink, before + len(setup.bulk)), SETTLE_SECONDS * 3)
+                    peaks["bulk_worker"] = bulk_worker.peak_rss_mib()
                 times = sink.times()[before:]
             postgres, relay_span = await _version(url), await _relay_span(url, setup)
     finally:
@@ -179,6 +184,7 @@ async def measure(database_url: str, redis_url: str, options: argparse.Namespace
         "deliveries_per_second": (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0,
         "bulk_seconds_from_start": times[-1] - started if times else 0.0,
         "bulk_relay_seconds": relay_span,
+        "peak_rss_mib": {name: None if value is None else round(value, 1) for name, value in peaks.items()},
     }
 
 
@@ -248,7 +254,24 @@ def render(figures: dict[str, Any]) -> str:
             f"{figures['deliveries_per_second']:,.0f} deliveries per second (first to last acceptance; "
             f"{figures['bulk_seconds_from_start']:,.1f} s from its start, relay included; the relay wrote the notices "
             f"over {figures['bulk_relay_seconds']:,.1f} s).",
+            "",
+            _memory(figures.get("peak_rss_mib") or {}),
         ]
+    )
+
+
+def _memory(peaks: dict[str, float | None]) -> str:
+    """The peak resident memory sentence, against the goal."""
+
+    def mib(name: str) -> str:
+        value = peaks.get(name)
+        return "not known" if value is None else f"{value:,.0f} MiB"
+
+    known = [value for value in peaks.values() if value is not None]
+    verdict = "not known" if not known else ("met" if max(known) < GOAL_PEAK_MIB else "NOT met")
+    return (
+        f"Peak resident memory (VmHWM): web process {mib('web')} and worker {mib('worker')} under the ingest load, "
+        f"worker {mib('bulk_worker')} delivering the owed e-mails. Goal: under {GOAL_PEAK_MIB} MiB each; {verdict}."
     )
 
 

@@ -28,6 +28,7 @@ FIGURES: dict[str, Any] = {
     "deliveries_per_second": 84.4,
     "bulk_seconds_from_start": 25.1,
     "bulk_relay_seconds": 3.2,
+    "peak_rss_mib": {"web": 101.4, "worker": 80.2, "bulk_worker": 83.9},
 }
 
 
@@ -40,6 +41,15 @@ def test_the_report_gives_percentiles_in_milliseconds_and_judges_both_p99s() -> 
     assert "noisy" in text
     slow = {**FIGURES, "email_seconds": {"p50": 0.5, "p99": 1.5, "max": 2.0}}
     assert "Goal NOT met." in notification_latency.render(slow)
+
+
+def test_the_report_judges_peak_memory_of_web_and_worker() -> None:
+    text = notification_latency.render(FIGURES)
+    assert "web process 101 MiB and worker 80 MiB under the ingest load, worker 84 MiB delivering" in text
+    assert "under 150 MiB each; met." in text
+    heavy = {**FIGURES, "peak_rss_mib": {"web": 101.4, "worker": 160.0, "bulk_worker": None}}
+    assert "worker not known delivering" in notification_latency.render(heavy)
+    assert "each; NOT met." in notification_latency.render(heavy)
 
 
 def test_the_section_is_added_once_then_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
