@@ -23,7 +23,6 @@ to log.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
@@ -221,9 +220,10 @@ def _checked_insz(
 
     birth_date: date | None = None
     if month != 0 and day != 0:
-        if day > calendar.monthrange(year, month)[1]:
-            raise IdentifierError("birth_date", "INSZ birth date does not exist")
-        birth_date = date(year, month, day)
+        try:  # the month is 1-12 and the day 1-31 here: only a day past the month's end is refused
+            birth_date = date(year, month, day)
+        except ValueError:
+            raise IdentifierError("birth_date", "INSZ birth date does not exist") from None
 
     sex: Literal["M", "F"] | None = None
     if sex_known:
