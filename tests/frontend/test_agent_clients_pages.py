@@ -117,7 +117,7 @@ async def test_an_agent_acts_for_a_named_client_reads_under_the_mandate_and_is_d
     after = len(await log_rows(conn, mother))
     dropped = (await pages.get("/my-data/dimona")).text
     assert ACTING not in dropped
-    assert "You are working for an organisation." in dropped, "back to working for the organisation"
+    assert "You are working for CPAS de Testville." in dropped, "back to working for the organisation"
     assert len(await log_rows(conn, mother)) == after, "nothing of the client's was read"
     assert "Maria Janssens" not in (await pages.get("/organisation/my-clients")).text
 
