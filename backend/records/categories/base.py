@@ -44,7 +44,7 @@ class CountryCode(str):
 # valid ones are kept (a bad one is checked again and again, and its error raised each time), and at most
 # _KNOWN_KBO_LIMIT (the cache starts over when full).
 _known_kbo: dict[str, EnterpriseNumber] = {}
-_KNOWN_KBO_LIMIT: Final = 100_000
+_KNOWN_KBO_LIMIT: Final = 10_000
 
 
 def _enterprise_number(value: str) -> EnterpriseNumber:
