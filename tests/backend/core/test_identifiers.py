@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from backend.core.identifiers import (
     Insz,
     Kbo,
     insz_check_digits,
+    insz_digits,
     is_valid_insz,
     is_valid_kbo,
     kbo_check_digits,
@@ -166,6 +168,30 @@ def test_impossible_month_is_refused(month_field: str) -> None:
 @pytest.mark.parametrize("first9", ["850732033", "850231033", "010229033", "850431033"])
 def test_impossible_day_is_refused(first9: str) -> None:
     assert _error_code(_with_check(first9)) == "birth_date"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "85.07.30-033.28",
+        "17073003384",
+        _with_check("852000033"),
+        _with_check("850732033"),
+        _with_check("010229033"),
+        _with_check("300730033", born_2000_or_later=True),  # born in 2030: in the future
+        "85073003329",
+        "8507300332",
+        "85O73003328",
+    ],
+)
+def test_insz_digits_checks_like_parse_insz(value: str) -> None:
+    def outcome(check: Callable[[], str]) -> tuple[str, str]:
+        try:
+            return "digits", check()
+        except IdentifierError as error:
+            return error.code, error.message
+
+    assert outcome(lambda: insz_digits(value, today=TODAY)) == outcome(lambda: parse_insz(value, today=TODAY).digits)
 
 
 def test_february_29_depends_on_century() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 import pytest
 
 from backend.records import bulk_queries, queries
@@ -196,3 +197,28 @@ async def test_a_database_error_in_the_set_based_write_falls_back_item_by_item(
     counter = await queries.select_flexi_counter(conn, person.person_id, 2026)
     assert counter is not None
     assert counter.total_cents == 500 + 3 * 1_000
+
+
+async def test_accepted_records_are_exactly_what_the_database_gives_back(
+    conn: asyncpg.Connection, onss: Institution, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The set-based path builds the accepted records in memory: time in UTC, payload keys in jsonb's order."""
+    insz = new_insz()
+    await create_person(conn, insz=insz)
+    items = [
+        _flexi(insz, "exact-0", 3, 48_000),
+        event(insz, "exact-1", "dimona", dimona(KBO, "2026-03-02", end="2026-03-31"), time="2026-11-02T10:00:00+01:00"),
+        event(insz, "exact-2", cancels="exact-0", time=TIME),
+    ]
+    outcome = await ingest_declarations(conn, onss.caller, items, now=NOW)
+    assert "fell back" not in caplog.text
+    assert [item.status for item in outcome.answer.items] == ["accepted"] * 3
+    for record in outcome.accepted:
+        row = await conn.fetchrow(
+            "SELECT" + queries._RECORD_COLUMNS + "FROM records WHERE record_id = $1", record.record_id
+        )
+        assert row is not None
+        read_back = msgspec.convert(dict(row), StoredRecord)
+        if record.kind == "declaration" and read_back.status != "active":
+            read_back = msgspec.structs.replace(read_back, status="active")  # as first stored
+        assert msgspec.json.encode(record) == msgspec.json.encode(read_back)
