@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, overload
 from uuid import UUID
 
 import asyncpg
@@ -19,7 +19,7 @@ import msgspec
 from backend.access_log import event_copy
 from backend.access_log.chain import CHAIN_VERSION, GENESIS, timestamp_us, versioned_hash
 from backend.access_log.schemas import EVENT_COLUMNS, AccessEvent, Accessor, Action, ActorKind, Channel, Outcome
-from backend.core.random_uuids import random_uuids
+from backend.core.random_uuids import random_uuid_bytes, uuid_at
 
 # Rows per COPY data message: the server stores one while the next is made, and its share of the last one (which
 # nothing overlaps) stays short; a message's own cost is nothing beside 500 rows.
@@ -137,15 +137,82 @@ async def _lock_heads(
     return {row[0]: (row[1], row[2]) for row in rows}, [row[3] for row in rows], now
 
 
+class AppendedEvents(Sequence[AccessEvent]):
+    """The events a batch appended, in the batch's order, each made when it is read.
+
+    A batch of thousands kept as thousands of `AccessEvent`s (each with its uuid and two lists) gave Python's
+    garbage collector that many more objects to walk, on every full collection, for as long as the caller held
+    them, and an ingest that reads none of them paid for all. This keeps what the events do not share as numbers
+    and bytes, which the collector does not track, and builds an equal `AccessEvent` on each read.
+    """
+
+    __slots__ = ("_accesses", "_contexts", "_digests", "_event_ids", "_now", "_prev_hashes", "_seqs")
+
+    def __init__(self, accesses: Sequence[NewAccess], now: datetime, event_ids: bytes) -> None:
+        self._accesses = accesses
+        self._now = now
+        self._event_ids = event_ids
+        self._contexts: list[_Context] = []
+        self._seqs: list[int] = []
+        self._prev_hashes: list[bytes] = []
+        self._digests: list[bytes] = []
+
+    def _append(self, context: _Context, seq: int, prev_hash: bytes, digest: bytes) -> None:
+        self._contexts.append(context)
+        self._seqs.append(seq)
+        self._prev_hashes.append(prev_hash)
+        self._digests.append(digest)
+
+    def __len__(self) -> int:
+        return len(self._seqs)
+
+    @overload
+    def __getitem__(self, index: int) -> AccessEvent: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[AccessEvent]: ...
+
+    def __getitem__(self, index: int | slice) -> AccessEvent | list[AccessEvent]:
+        if isinstance(index, slice):
+            return [self._event(position) for position in range(*index.indices(len(self)))]
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError("appended event index out of range")
+        return self._event(position)
+
+    def _event(self, position: int) -> AccessEvent:
+        access, context = self._accesses[position], self._contexts[position]
+        return AccessEvent(
+            access.citizen_id,
+            self._seqs[position],
+            uuid_at(self._event_ids, position),
+            access.occurred_at or self._now,
+            self._now,
+            *context.who_why,
+            # Lists of their own per event: the context's is shared, the access holds tuples.
+            list(context.categories),
+            list(access.record_refs),
+            access.case_ref,
+            *context.how,
+            access.source_event_id,
+            self._prev_hashes[position],
+            self._digests[position],
+        )
+
+
 async def _copy_data(
-    accesses: Sequence[NewAccess], heads: dict[UUID, tuple[int, bytes]], now: datetime, events: list[AccessEvent]
+    accesses: Sequence[NewAccess],
+    heads: dict[UUID, tuple[int, bytes]],
+    now: datetime,
+    event_ids: bytes,
+    events: AppendedEvents,
 ) -> AsyncIterator[bytes]:
     """The batch as binary COPY data, each event chained to the previous one of its citizen, 500 rows a chunk.
 
     Consumed by the COPY: the server stores a chunk while the next one is hashed (the two run on different
     cores). What events share is hashed and encoded once per batch (`_Context`); per event there remain a
     SHA-256 over the canonical list, a few packed numbers and a join of ready bytes. Moves `heads` along and
-    appends each event to `events` as it goes.
+    records each event in `events` as it goes. Nothing made per event outlives it but numbers and bytes.
     """
     logged_us = timestamp_us(now)
     logged_pg = event_copy.pg_timestamp(logged_us)
@@ -153,7 +220,7 @@ async def _copy_data(
     record_refs_copied: dict[tuple[str, ...], bytes] = {}
     text = event_copy.text_field
     parts = [event_copy.HEADER]
-    for index, (access, event_id) in enumerate(zip(accesses, random_uuids(len(accesses)), strict=True), start=1):
+    for index, access in enumerate(accesses):
         # The accessor by identity: every access of the batch holds its own alive, and equal accessors that are
         # distinct objects only make one more context.
         key = (
@@ -174,12 +241,10 @@ async def _copy_data(
         citizen_id = access.citizen_id
         last_seq, last_hash = heads[citizen_id]
         seq = last_seq + 1
-        if access.occurred_at is None:
-            occurred_at, occurred_us = now, logged_us
-        else:
-            occurred_at, occurred_us = access.occurred_at, timestamp_us(access.occurred_at)
-        record_refs = list(access.record_refs)
-        # CHAIN_VERSION, then the values in HASHED_FIELDS order, timestamps in microseconds since 1970.
+        event_id = uuid_at(event_ids, index)
+        occurred_us = logged_us if access.occurred_at is None else timestamp_us(access.occurred_at)
+        # CHAIN_VERSION, then the values in HASHED_FIELDS order, timestamps in microseconds since 1970 (a tuple of
+        # record references encodes as the same JSON array as a list).
         digest = versioned_hash(
             last_hash,
             [
@@ -191,16 +256,17 @@ async def _copy_data(
                 logged_us,
                 *context.who_why,
                 context.categories,
-                record_refs,
+                access.record_refs,
                 access.case_ref,
                 *context.how,
                 access.source_event_id,
             ],
         )
         heads[citizen_id] = (seq, digest)
+        events._append(context, seq, last_hash, digest)
         refs_copied = record_refs_copied.get(access.record_refs)
         if refs_copied is None:
-            refs_copied = record_refs_copied[access.record_refs] = event_copy.text_array_field(record_refs)
+            refs_copied = record_refs_copied[access.record_refs] = event_copy.text_array_field(access.record_refs)
         parts += (
             event_copy.row_start(citizen_id, seq, event_id, event_copy.pg_timestamp(occurred_us), logged_pg),
             context.who_why_copied,
@@ -210,33 +276,18 @@ async def _copy_data(
             text(access.source_event_id),
             event_copy.hash_fields(last_hash, digest),
         )
-        events.append(
-            AccessEvent(
-                citizen_id,
-                seq,
-                event_id,
-                occurred_at,
-                now,
-                *context.who_why,
-                # A list of its own per event: the context's is shared.
-                list(context.categories),
-                record_refs,
-                access.case_ref,
-                *context.how,
-                access.source_event_id,
-                last_hash,
-                digest,
-            )
-        )
-        if index % _ROWS_PER_CHUNK == 0:
+        if (index + 1) % _ROWS_PER_CHUNK == 0:
             yield b"".join(parts)
             parts = []
     parts.append(event_copy.TRAILER)
     yield b"".join(parts)
 
 
-async def record_accesses(conn: asyncpg.Connection, accesses: Sequence[NewAccess]) -> list[AccessEvent]:
-    """Append a batch of events in the caller's transaction; events of one citizen keep the batch's order."""
+async def record_accesses(conn: asyncpg.Connection, accesses: Sequence[NewAccess]) -> Sequence[AccessEvent]:
+    """Append a batch of events in the caller's transaction; events of one citizen keep the batch's order.
+
+    Returns the events appended, in the batch's order (`AppendedEvents`: each is made when it is read).
+    """
     if not accesses:
         return []
     # Everything that could refuse an event is checked before the first write: the rows are made during the COPY.
@@ -245,12 +296,19 @@ async def record_accesses(conn: asyncpg.Connection, accesses: Sequence[NewAccess
             raise ValueError("a denied or failed access needs a reason")
         if access.occurred_at is not None and access.occurred_at.tzinfo is None:
             raise ValueError("naive timestamp in the access log field occurred_at")
+        # Tuples, as declared: the batch looks them up in its encodings (a list is not a key).
+        if type(access.categories) is not tuple or type(access.record_refs) is not tuple:
+            raise TypeError("categories and record_refs of a NewAccess are tuples")
     # In no particular order: the statements sort them (sorting uuids in Python cost more per batch).
     heads, addresses, now = await _lock_heads(conn, list({access.citizen_id for access in accesses}))
     citizens = list(heads)
-    events: list[AccessEvent] = []
+    event_ids = random_uuid_bytes(len(accesses))
+    events = AppendedEvents(accesses, now, event_ids)
     await conn.copy_to_table(
-        "access_events", source=_copy_data(accesses, heads, now, events), columns=list(EVENT_COLUMNS), format="binary"
+        "access_events",
+        source=_copy_data(accesses, heads, now, event_ids, events),
+        columns=list(EVENT_COLUMNS),
+        format="binary",
     )
     # Each head is found again by the address read under its lock: a locked row cannot move before the transaction
     # ends, and the address spares a second search of the primary key per head. The citizen_id guard makes a

@@ -56,6 +56,11 @@ async def test_a_refusal_without_reason_stores_nothing(conn: asyncpg.Connection)
         )
     assert await queries.select_chain(conn, person.person_id) == []
     assert await record_accesses(conn, []) == []
+    with pytest.raises(TypeError, match="tuples"):
+        await record_accesses(
+            conn,
+            [NewAccess(citizen_id=person.person_id, accessor=ONEM, action="read", channel="api", categories=["x"])],  # type: ignore[arg-type]
+        )
 
 
 def test_the_positional_hash_is_the_canonical_hash() -> None:
@@ -146,6 +151,12 @@ async def test_every_column_is_stored_as_returned_and_hashed(conn: asyncpg.Conne
     assert events[1].actor_org_id is None
     assert events[1].categories == []
     assert events[1].record_refs == []
+    # The returned sequence reads like a list: from the end, by slice, and not past its length.
+    assert events[-1] == events[3]
+    assert events[1:3] == [events[1], events[2]]
+    assert list(events) == [events[index] for index in range(4)]
+    with pytest.raises(IndexError):
+        events[4]
     # Events that share everything but their own fields still get lists of their own.
     assert events[3].categories == first.categories
     assert events[3].categories is not first.categories
