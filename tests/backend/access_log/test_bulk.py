@@ -229,3 +229,22 @@ async def test_an_unknown_citizen_is_refused_by_the_head_and_nothing_is_stored(c
     with pytest.raises(asyncpg.ForeignKeyViolationError):
         async with conn.transaction():
             await record_access(conn, citizen_id=unknown, accessor=ONEM, action="read", channel="api")
+
+
+async def test_batches_and_single_appends_in_one_transaction_move_the_same_heads(conn: asyncpg.Connection) -> None:
+    # Each head is moved by the row address read under its lock; a head already moved earlier in the same
+    # transaction (by a batch or by record_access) has a new address, which the next batch must find.
+    first, second = await create_person(conn), await create_person(conn)
+    for _ in range(2):
+        await record_accesses(
+            conn,
+            [
+                NewAccess(citizen_id=citizen, accessor=ONEM, action="read", channel="batch")
+                for citizen in (first.person_id, second.person_id, first.person_id)
+            ],
+        )
+        await record_access(conn, citizen_id=first.person_id, accessor=ONEM, action="read", channel="api")
+    assert [event.seq for event in await queries.select_chain(conn, first.person_id)] == list(range(1, 7))
+    assert [event.seq for event in await queries.select_chain(conn, second.person_id)] == [1, 2]
+    for citizen in (first.person_id, second.person_id):
+        assert (await verify_citizen(conn, citizen)).broken is None
