@@ -34,7 +34,7 @@ def _database_lines(databases: Mapping[str, Mapping[str, Any]]) -> list[str]:
     citizen = next(iter(databases.values()))
     lines.append(
         f"- The signed-in citizen is the same person in both, with the same {citizen['citizen_events']} events "
-        "(the same chain head): the generator's reference citizen. Each page shows the newest 50."
+        "(checked entry by entry): the generator's reference citizen. Each page shows the newest 50."
     )
     return lines
 

@@ -64,12 +64,12 @@ def _growing_with(people: list[str]) -> dict[str, Any]:
 
 
 def test_only_the_same_citizen_with_the_same_log_is_compared() -> None:
-    same = {"citizen_events": 200, "citizen_head": "ab"}
+    same = {"citizen_events": 200, "citizen_log_md5": "ab"}
     check_same_citizen(_growing_with(["p", "p"]), {"1M": same, "50M": same})
     with pytest.raises(BenchmarkError):
         check_same_citizen(_growing_with(["p", "q"]), {"1M": same, "50M": same})
     with pytest.raises(BenchmarkError):
-        check_same_citizen(_growing_with(["p", "p"]), {"1M": same, "50M": {**same, "citizen_head": "cd"}})
+        check_same_citizen(_growing_with(["p", "p"]), {"1M": same, "50M": {**same, "citizen_log_md5": "cd"}})
 
 
 def _figures(large_p99: float) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def _figures(large_p99: float) -> dict[str, Any]:
         "databases": {"1M": {"vitrine": side, "baseline": side}, "50M": {"vitrine": big, "baseline": side}},
         "growth": {"vitrine": grown, "baseline": grown},
     }
-    facts = {"people": 1_000_000, "size_bytes": 2 * 1024**3, "citizen_events": 201, "citizen_head": "ab"}
+    facts = {"people": 1_000_000, "size_bytes": 2 * 1024**3, "citizen_events": 201, "citizen_log_md5": "ab"}
     figures: dict[str, Any] = {
         "measured_at": "2026-12-02 12:00 UTC",
         "machine": {"cpu_model": "CPU", "cpu_count": 2, "postgres": "16", "generator_version": "wrk 4"},
