@@ -232,13 +232,19 @@ def relay_redis(redis_url: str) -> ArqRedis:
     return cast(ArqRedis, client)
 
 
-async def relay_task(ctx: dict[str, Any], *, poll_seconds: float = POLL_SECONDS, redis: ArqRedis | None = None) -> None:
+async def relay_task(
+    ctx: dict[str, Any],
+    *,
+    poll_seconds: float = POLL_SECONDS,
+    redis: ArqRedis | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
     """Relay forever: after each NOTIFY, and every `poll_seconds` anyway. Survives database and Redis outages.
 
     Listens on a connection of its own (a LISTEN holds its connection for as long as it listens), and queues
     through `redis` or, by default, a Redis client of its own that fails fast. Whenever jobs could not be queued
     (and once at start, for what a previous process left), it queues every pending delivery at the first run that
-    finds Redis answering.
+    finds Redis answering. Ends when cancelled, or at its next turn once `stop` is set.
     """
     source: ConnectionSource = ctx["connection_source"]
     settings: Settings = ctx["settings"]
@@ -250,7 +256,7 @@ async def relay_task(ctx: dict[str, Any], *, poll_seconds: float = POLL_SECONDS,
     listener: asyncpg.Connection | None = None
     owed = True
     try:
-        while True:
+        while stop is None or not stop.is_set():
             try:
                 if listener is None or listener.is_closed():
                     listener = await _listen(settings.database_url, wake)
@@ -283,15 +289,31 @@ async def relay_task(ctx: dict[str, Any], *, poll_seconds: float = POLL_SECONDS,
             await own_redis.aclose()
 
 
+# How long stop_relay waits for the relay to end before cancelling it again.
+STOP_RETRY_SECONDS: Final = 1.0
+
+
 async def start_relay(ctx: dict[str, Any]) -> None:
     """Start the relay beside the worker's jobs (call from the worker's on_startup, after the pool exists)."""
-    ctx["notification_relay"] = asyncio.create_task(relay_task(ctx), name="notification-relay")
+    stop = ctx["notification_relay_stop"] = asyncio.Event()
+    ctx["notification_relay"] = asyncio.create_task(relay_task(ctx, stop=stop), name="notification-relay")
 
 
 async def stop_relay(ctx: dict[str, Any]) -> None:
-    """Stop the relay (call from the worker's on_shutdown, before the pool closes)."""
+    """Stop the relay (call from the worker's on_shutdown, before the pool closes).
+
+    A cancellation can be lost inside a library's clean-up: a rollback or a disconnect that fails on the
+    cancelled operation raises an error the relay treats as a failed run, and its loop goes on. So the relay is
+    also told to stop (it checks at every turn), and cancelled again until it has ended.
+    """
+    stop: asyncio.Event | None = ctx.pop("notification_relay_stop", None)
+    if stop is not None:
+        stop.set()
     task: asyncio.Task[None] | None = ctx.pop("notification_relay", None)
-    if task is not None:
+    if task is None:
+        return
+    while not task.done():
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await asyncio.wait({task}, timeout=STOP_RETRY_SECONDS)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("the relay ended with an error", exc_info=task.exception())

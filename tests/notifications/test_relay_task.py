@@ -9,11 +9,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
+import asyncpg
+import pytest
 from arq.connections import ArqRedis
 
 from backend.core.db import transaction
 from backend.core.settings import Settings
-from notifications import delivery_queries, notification_queries
+from notifications import delivery_queries, notification_queries, relay
 from notifications.relay import delivery_job_id, relay_redis, relay_task, start_relay, stop_relay
 from tests.factories import create_person
 from tests.faults.servers import PrivateRedis
@@ -101,3 +103,27 @@ async def _until(check: Callable[[], Awaitable[int]], why: str, within: float = 
     while not await check():
         assert time.monotonic() < deadline, why
         await asyncio.sleep(0.05)
+
+
+async def test_the_relay_stops_even_when_a_cancellation_is_lost_in_a_clean_up(
+    live_db: LiveDatabase, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cancelled_runs = 0
+
+    async def run_that_loses_its_cancellation(*_: Any, **__: Any) -> Any:
+        # As a rollback that fails on a cancelled query would: the cancellation surfaces as a database error.
+        nonlocal cancelled_runs
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled_runs += 1
+            raise asyncpg.InterfaceError("cannot perform operation: another operation is in progress") from None
+
+    monkeypatch.setattr(relay, "relay_outbox", run_that_loses_its_cancellation)
+    ctx = _ctx(live_db, settings)
+    await start_relay(ctx)
+    task = ctx["notification_relay"]
+    await asyncio.sleep(0.3)  # inside its (endless) run
+    await asyncio.wait_for(stop_relay(ctx), timeout=10)
+    assert task.done()
+    assert cancelled_runs == 1, "the stop flag ended the loop after the lost cancellation"
