@@ -344,8 +344,11 @@ class WorkerSupervisor:
             _, late = await asyncio.wait(tasks, timeout=grace)
             for task in late:
                 task.cancel()
-        # Gathered, finished ones too: what they raised is expected here, and must not be reported as unretrieved.
-        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+            if late:
+                # Bounded: a job whose cancellation is lost in a library's clean-up must not hold the stop for ever.
+                await asyncio.wait(late, timeout=STOP_GRACE_SECONDS)
+        # What the ended ones raised is expected here, and must not be reported as unretrieved.
+        await asyncio.gather(*(task for task in worker.tasks.values() if task.done()), return_exceptions=True)
         pool = worker._pool
         if pool is None:
             return
