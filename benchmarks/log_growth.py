@@ -41,7 +41,7 @@ from benchmarks.harness import (
 )
 from benchmarks.log_growth_report import render
 from benchmarks.report import write_section
-from benchmarks.run import Benchmark, Options, machine_info, serving
+from benchmarks.run import Benchmark, Options, machine_info, options_from, serving
 from benchmarks.scale_data import CITIZENS, ensure_scale_data
 from benchmarks.servers import HOST, ROOT, Server
 
@@ -125,19 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_options(argv: Sequence[str] | None) -> Options:
     """Options from the command line, in the shape the HTTP harness takes."""
     args = build_parser().parse_args(argv)
-    if args.quick:
-        args.repeat, args.duration, args.warmup = 1, 1, 1
-    if args.repeat < 1 or args.duration < 1 or args.warmup < 0 or args.connections < 1:
-        raise SystemExit("python -m benchmarks.log_growth: --repeat, --duration and --connections must be at least 1")
-    return Options(
-        repeat=args.repeat,
-        duration_s=args.duration,
-        warmup_s=args.warmup,
-        connections=args.connections,
-        only=list(CASE_NAMES),
-        quick=args.quick,
-        generator="auto",
-    )
+    return options_from(args, only=list(CASE_NAMES), generator="auto", prog="python -m benchmarks.log_growth")
 
 
 # The citizen's log, entry by entry, with institutions named by code: each database's seed gives the

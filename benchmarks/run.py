@@ -99,18 +99,23 @@ def parse_options(argv: Sequence[str] | None) -> Options | None:
         for case in load_cases().values():
             print(f"{case.name:12} {case.method} {case.path:12} {case.description}")
         return None
+    return options_from(args, only=list(args.only), generator=args.generator, prog="python -m benchmarks")
+
+
+def options_from(args: argparse.Namespace, *, only: list[str], generator: GeneratorChoice, prog: str) -> Options:
+    """The load options from parsed arguments (`--quick` shortens every run); exits naming a bad value."""
     if args.quick:
         args.repeat, args.duration, args.warmup = 1, 1, 1
     if args.repeat < 1 or args.duration < 1 or args.warmup < 0 or args.connections < 1:
-        raise SystemExit("python -m benchmarks: --repeat, --duration and --connections must be at least 1")
+        raise SystemExit(f"{prog}: --repeat, --duration and --connections must be at least 1")
     return Options(
         repeat=args.repeat,
         duration_s=args.duration,
         warmup_s=args.warmup,
         connections=args.connections,
-        only=list(args.only),
+        only=only,
         quick=args.quick,
-        generator=args.generator,
+        generator=generator,
     )
 
 
