@@ -220,21 +220,16 @@ def babel_locale(language: str) -> str:
     return BABEL_LOCALES.get(language, BABEL_LOCALES["en"])
 
 
+# A fixed label translated once per catalogue (the one gettext reads now: a new one whenever catalogues load).
 @functools.lru_cache(maxsize=4096)
 def _translated(catalogue: NullTranslations, message: str) -> str:
     return catalogue.gettext(message)
 
 
-def _label(message: str) -> str:
-    """gettext for the fixed labels and sentence patterns of entries: a page of fifty entries asks for some three
-    hundred of them, so each is looked up once per catalogue (the one gettext reads now)."""
-    return _translated(current_catalogue(), message)
-
-
 def category_label(code: str) -> str:
     """A category in words in the current language (an unknown code is shown as it is)."""
     label = CATEGORY_LABELS.get(code)
-    return code if label is None else _label(label)
+    return code if label is None else _translated(current_catalogue(), label)
 
 
 def capitalised(text: str) -> str:

@@ -140,10 +140,11 @@ def insz_check_digits(first9: str, *, born_2000_or_later: bool) -> int:
     """
     if len(first9) != 9 or not _is_ascii_digits(first9):
         raise ValueError("first9 must be exactly 9 digits")
-    base = int(first9)
-    if born_2000_or_later:
-        base += _MILLENNIUM_PREFIX
-    return 97 - base % 97
+    return _check_value(int(first9), born_2000_or_later=born_2000_or_later)
+
+
+def _check_value(first9: int, *, born_2000_or_later: bool) -> int:
+    return 97 - (first9 + _MILLENNIUM_PREFIX if born_2000_or_later else first9) % 97
 
 
 def parse_insz(value: str, *, today: date | None = None) -> Insz:
@@ -206,11 +207,11 @@ def _checked_insz(
     if day > 31:
         raise IdentifierError("birth_date", "INSZ birth day is not valid")
 
-    # insz_check_digits inline: the nine digits are known to be digits already.
+    # The nine digits are known to be digits already: no need for insz_check_digits' own check of them.
     first9 = int(digits[0:9])
-    if check == 97 - first9 % 97:
+    if check == _check_value(first9, born_2000_or_later=False):
         year = 1900 + yy
-    elif check == 97 - (first9 + _MILLENNIUM_PREFIX) % 97:
+    elif check == _check_value(first9, born_2000_or_later=True):
         year = 2000 + yy
         reference = today if today is not None else date.today()  # noqa: DTZ011 - a calendar date
         if year > reference.year:

@@ -3,13 +3,11 @@ order), so a record built in memory equals, key order included, the one read bac
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Final
 
 __all__ = ["as_read_from_jsonb"]
 
-# The keys of the objects seen so far, in jsonb's order: payloads of one category all have the same keys.
-_orders: dict[tuple[str, ...], tuple[str, ...]] = {}
-_ORDERS_LIMIT: Final = 1_000
 _CONTAINERS: Final = (dict, list)
 
 
@@ -18,14 +16,10 @@ def _byte_order(key: str) -> tuple[int, bytes]:
     return len(encoded), encoded
 
 
+# Remembered per set of keys: payloads of one category all have the same keys.
+@functools.lru_cache(maxsize=1_000)
 def _jsonb_order(keys: tuple[str, ...]) -> tuple[str, ...]:
-    order = _orders.get(keys)
-    if order is None:
-        order = tuple(sorted(keys, key=_byte_order))
-        if len(_orders) >= _ORDERS_LIMIT:
-            _orders.clear()
-        _orders[keys] = order
-    return order
+    return tuple(sorted(keys, key=_byte_order))
 
 
 def as_read_from_jsonb(value: Any) -> Any:

@@ -9,10 +9,11 @@ cyclic collector's passes over them were a good part of its Python time).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 import msgspec
 
@@ -40,25 +41,14 @@ class CountryCode(str):
     __slots__ = ()
 
 
-# Valid enterprise numbers as sent, checked once: a batch names the same few employers over and over. Only
-# valid ones are kept (a bad one is checked again and again, and its error raised each time), and at most
-# _KNOWN_KBO_LIMIT (the cache starts over when full).
-_known_kbo: dict[str, EnterpriseNumber] = {}
-_KNOWN_KBO_LIMIT: Final = 10_000
-
-
+# Valid enterprise numbers as sent, checked once: a batch names the same few employers over and over. A bad one
+# raises, which lru_cache does not remember: it is checked again each time.
+@functools.lru_cache(maxsize=10_000)
 def _enterprise_number(value: str) -> EnterpriseNumber:
-    known = _known_kbo.get(value)
-    if known is not None:
-        return known
     try:
-        number = EnterpriseNumber(parse_kbo(value).digits)
+        return EnterpriseNumber(parse_kbo(value).digits)
     except IdentifierError as exc:
         raise ValueError(f"Enterprise number is not valid: {exc.message} ({exc.code})") from None
-    if len(_known_kbo) >= _KNOWN_KBO_LIMIT:
-        _known_kbo.clear()
-    _known_kbo[value] = number
-    return number
 
 
 def decode_hook(kind: type, value: Any) -> Any:
