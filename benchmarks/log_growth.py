@@ -32,8 +32,6 @@ from benchmarks.cases import Case, select_cases
 from benchmarks.harness import (
     BenchmarkError,
     LoadGenerator,
-    LoadRequest,
-    LoadSpec,
     RunResult,
     SideSummary,
     choose_generator,
@@ -43,7 +41,7 @@ from benchmarks.log_growth_report import render
 from benchmarks.report import write_section
 from benchmarks.run import Benchmark, Options, machine_info, options_from, serving
 from benchmarks.scale_data import CITIZENS, ensure_scale_data
-from benchmarks.servers import HOST, ROOT, Server
+from benchmarks.servers import ROOT, Server
 
 RESULTS: Final = ROOT / "benchmarks" / "results" / "log-growth.json"
 DOCUMENT: Final = ROOT / "docs" / "performance.md"
@@ -177,21 +175,7 @@ class Growing:
 
     def run_once(self, database: LogDatabase, case: Case, server: Server) -> RunResult:
         """One measured run of one case on one server."""
-        benchmark = self.benchmarks[database.label]
-        request = LoadRequest(
-            path=case.path,
-            method=case.method,
-            headers=tuple(benchmark.headers(case).items()),
-            expect_status=case.expect_status,
-        )
-        spec = LoadSpec(
-            host=HOST,
-            port=server.port,
-            connections=self.options.connections,
-            duration_s=self.options.duration_s,
-            warmup_s=self.options.warmup_s,
-        )
-        return self.generator.run(spec, request)
+        return self.benchmarks[database.label].run_case(case, server)
 
     def measure(self, servers: dict[str, tuple[Server, Server]]) -> None:
         """Every repetition of every case on both databases and both servers, alternating the order of each."""

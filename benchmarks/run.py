@@ -146,6 +146,24 @@ class Benchmark:
         self.params: dict[str, Mapping[str, str]] = {}
         self.primed: dict[str, Primed] = {}
 
+    def run_case(self, case: Case, server: Server) -> RunResult:
+        """One measured run of one case on one server (a warm-up first), with fresh headers."""
+        request = LoadRequest(
+            path=case.path,
+            method=case.method,
+            headers=tuple(self.headers(case).items()),
+            body=case.body,
+            expect_status=case.expect_status,
+        )
+        spec = LoadSpec(
+            host=HOST,
+            port=server.port,
+            connections=self.options.connections,
+            duration_s=self.options.duration_s,
+            warmup_s=self.options.warmup_s,
+        )
+        return self.generator.run(spec, request)
+
     def headers(self, case: Case) -> dict[str, str]:
         """The case's headers for the next run, with a fresh token and the primed cookies."""
         context = CaseContext(params=self.params.get(case.name, {}), secret_key=self.secret_key)
@@ -211,21 +229,7 @@ class Benchmark:
             for index, case in enumerate(self.cases):
                 order = (vitrine, baseline) if (repetition + index) % 2 == 0 else (baseline, vitrine)
                 for server in order:
-                    request = LoadRequest(
-                        path=case.path,
-                        method=case.method,
-                        headers=tuple(self.headers(case).items()),
-                        body=case.body,
-                        expect_status=case.expect_status,
-                    )
-                    spec = LoadSpec(
-                        host=HOST,
-                        port=server.port,
-                        connections=self.options.connections,
-                        duration_s=self.options.duration_s,
-                        warmup_s=self.options.warmup_s,
-                    )
-                    result = self.generator.run(spec, request)
+                    result = self.run_case(case, server)
                     runs[case.name][server.name].append(result)
                     done += 1
                     print(
