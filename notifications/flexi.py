@@ -7,6 +7,7 @@ a warning unique per person, year and threshold.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -104,32 +105,25 @@ async def evaluate_flexi_after_ingest(conn: asyncpg.Connection, accepted: Sequen
     # Every counter in one statement (one per person and year cost a round trip per flexi wage of the batch);
     # writing warnings changes no counter, so reading them all first reads what one at a time would.
     counters = await records_queries.select_flexi_counters(conn, keys)
-    floors: dict[int, int | None] = {}
     written = 0
     for citizen_id, year in keys:
         counter = counters.get((citizen_id, year))
-        if year not in floors:
-            floors[year] = _threshold_floor(year, THRESHOLDS)
-        # The quick answer for the many people far below every threshold (the floor worked out once a year).
-        if counter is None or counter.total_cents <= 0 or _below(counter.total_cents, floors[year]):
-            continue
         written += len(await _evaluate_counter(conn, citizen_id, year, counter, THRESHOLDS))
     return written
 
 
-def _threshold_floor(year: int, thresholds: Sequence[int]) -> int | None:
+# Worked out once per year (and thresholds): an ingest asks it for every person whose flexi wages it stored.
+@functools.lru_cache(maxsize=64)
+def _threshold_floor(year: int, thresholds: tuple[int, ...]) -> int | None:
     """The smallest threshold of the smallest limit of the year, in cents times 100; None when nothing is watched."""
     limits = [limit.amount_cents for limit in (flexi_ceiling_for_year(year), pension_limit_for_year(year)) if limit]
     return None if not limits or not thresholds else min(thresholds) * min(limits)
 
 
-def _below(total_cents: int, floor: int | None) -> bool:
-    return floor is None or total_cents * 100 < floor
-
-
 def _below_every_threshold(total_cents: int, year: int, thresholds: Sequence[int]) -> bool:
     """True when no status, no earlier warning and no forecast could make a warning owed for this total."""
-    return _below(total_cents, _threshold_floor(year, thresholds))
+    floor = _threshold_floor(year, tuple(thresholds))
+    return floor is None or total_cents * 100 < floor
 
 
 def _smallest_amount_watched(year: int) -> int | None:
