@@ -47,6 +47,16 @@ class PersonCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     phone: Phone | None = None
 
 
+def organisation_name(language: str, name_nl: str, name_fr: str, name_de: str) -> str:
+    """An organisation's name in a language: German falls back to French where no German name is published, and
+    English uses the French name (institutions publish no English names)."""
+    if language == "nl":
+        return name_nl
+    if language == "de":
+        return name_de or name_fr
+    return name_fr
+
+
 class Organisation(msgspec.Struct, frozen=True, kw_only=True):
     """An organisation by KBO number, named in the three official languages."""
 
@@ -59,13 +69,8 @@ class Organisation(msgspec.Struct, frozen=True, kw_only=True):
     name_de: str
 
     def name(self, language: str) -> str:
-        """The name in a language; German falls back to French where no German name is published, and English
-        uses the French name (institutions publish no English names)."""
-        if language == "nl":
-            return self.name_nl
-        if language == "de":
-            return self.name_de or self.name_fr
-        return self.name_fr
+        """The name in a language (`organisation_name`)."""
+        return organisation_name(language, self.name_nl, self.name_fr, self.name_de)
 
 
 class OrganisationCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -91,13 +96,8 @@ class Membership(msgspec.Struct, frozen=True, kw_only=True):
     pseudonym: str
 
     def name(self, language: str) -> str:
-        """The organisation's name in a language, as `Organisation.name` gives it (French where no German or
-        English name is published)."""
-        if language == "nl":
-            return self.org_name_nl
-        if language == "de":
-            return self.org_name_de or self.org_name_fr
-        return self.org_name_fr
+        """The organisation's name in a language (`organisation_name`)."""
+        return organisation_name(language, self.org_name_nl, self.org_name_fr, self.org_name_de)
 
 
 class StaffMember(msgspec.Struct, frozen=True, kw_only=True):
