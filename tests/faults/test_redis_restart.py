@@ -9,7 +9,7 @@ import signal
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import asyncpg
 import httpx
@@ -141,28 +141,24 @@ async def _wait_for_line(path: Path, offset: int, text: str, *, within: float) -
         await asyncio.sleep(0.1)
 
 
-async def _database_now(database_url: str) -> datetime:
+async def _value(database_url: str, query: str) -> Any:
     conn = await asyncpg.connect(database_url)
     try:
-        moment: datetime = await conn.fetchval("SELECT now()")
+        return await conn.fetchval(query)
     finally:
         await conn.close()
+
+
+async def _database_now(database_url: str) -> datetime:
+    moment: datetime = await _value(database_url, "SELECT now()")
     return moment
 
 
 async def _last_beat(database_url: str) -> datetime:
-    conn = await asyncpg.connect(database_url)
-    try:
-        moment: datetime = await conn.fetchval("SELECT max(beat_at) FROM worker_heartbeats")
-    finally:
-        await conn.close()
+    moment: datetime = await _value(database_url, "SELECT max(beat_at) FROM worker_heartbeats")
     return moment
 
 
 async def _heartbeats(database_url: str) -> int:
-    conn = await asyncpg.connect(database_url)
-    try:
-        count: int = await conn.fetchval("SELECT count(*) FROM worker_heartbeats")
-    finally:
-        await conn.close()
+    count: int = await _value(database_url, "SELECT count(*) FROM worker_heartbeats")
     return count
