@@ -11,7 +11,6 @@ import time
 import uuid
 from typing import Final
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -70,7 +69,11 @@ class RequestContext:
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self._app = app
-        self._headers = security_headers(hsts=hsts)
+        # Encoded once: every response gets those it does not set itself (names in lower case, as ASGI sends them).
+        self._headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in {**security_headers(hsts=hsts), "Cache-Control": "no-store"}.items()
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -94,14 +97,19 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in self._headers.items():
-                    if name not in headers:
-                        headers[name] = value
-                headers["X-Request-ID"] = request_id
-                # Pages and API answers may hold personal data: never cached unless a handler says so.
-                if "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-store"
+                # One pass over the response's own headers instead of a search per added header (every response).
+                headers: list[tuple[bytes, bytes]] = []
+                present: set[bytes] = set()
+                for name, value in message.get("headers", ()):
+                    lowered = name.lower()
+                    if lowered != b"x-request-id":
+                        headers.append((name, value))
+                        present.add(lowered)
+                # Pages and API answers may hold personal data: never cached unless a handler says so (no-store
+                # is among the defaults).
+                headers += [(name, value) for name, value in self._headers if name not in present]
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message["headers"] = headers
             await send(message)
 
         try:
