@@ -326,7 +326,8 @@ def _what_of(catalogue: NullTranslations, codes: tuple[str, ...]) -> tuple[Categ
 
 # Babel's pattern formatting dominated rendering a page of the log; a page repeats few days, hours and lists.
 @functools.lru_cache(maxsize=4096)
-def _date_label(day: date, width: Literal["full", "long"], language: str) -> str:
+def date_label(day: date, width: Literal["full", "long"], language: str) -> str:
+    """A day written out in a language ("3 March 2026"; "full" adds the weekday)."""
     return format_date(day, format=width, locale=babel_locale(language))
 
 
@@ -384,7 +385,7 @@ def _sentence(
     values = {
         "who": who.name,
         "what": _listed(tuple(item.label for item in what), language) if what else labels.data,
-        "date": _date_label(when, "long", language),
+        "date": date_label(when, "long", language),
     }
     if event.outcome == "denied":
         text = labels.denied % values
@@ -438,7 +439,7 @@ def group_by_day(entries: list[LogEntry], language: Language) -> list[LogDay]:
     for entry in entries:
         days.setdefault(entry.day, []).append(entry)
     return [
-        LogDay(day=day, label=_date_label(day, "full", language), entries=days[day])
+        LogDay(day=day, label=date_label(day, "full", language), entries=days[day])
         for day in sorted(days, reverse=True)
     ]
 

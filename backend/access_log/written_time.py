@@ -7,12 +7,12 @@ from datetime import datetime
 from babel import Locale
 from babel.dates import format_date, format_time
 
-from backend.access_log.views import BRUSSELS, babel_locale
+from backend.access_log.views import BRUSSELS, babel_locale, date_label
 
 
 def brussels_date(moment: datetime, language: str) -> str:
     """A day written out in Brussels time ("3 May 2026")."""
-    return format_date(moment.astimezone(BRUSSELS), format="long", locale=babel_locale(language))
+    return date_label(moment.astimezone(BRUSSELS).date(), "long", language)
 
 
 def brussels_datetime(moment: datetime, language: str) -> str:

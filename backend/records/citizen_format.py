@@ -13,7 +13,7 @@ from babel import Locale
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
 
-from backend.access_log.views import babel_locale, capitalised
+from backend.access_log.views import babel_locale, capitalised, date_label
 from backend.access_log.written_time import brussels_date
 from backend.core.i18n import _
 from backend.core.identifiers import IdentifierError, parse_kbo
@@ -49,7 +49,7 @@ def hundredths(value: int, language: str) -> str:
 
 def day(value: date, language: str) -> str:
     """A business date written out ("2 January 2026")."""
-    return format_date(value, format="long", locale=babel_locale(language))
+    return date_label(value, "long", language)
 
 
 def moment_day(value: datetime, language: str) -> str:
