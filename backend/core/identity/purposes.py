@@ -26,11 +26,13 @@ class Purpose(msgspec.Struct, frozen=True, kw_only=True):
 
     def legal_basis(self, language: str) -> str:
         """The legal basis in a language (English when the language is unknown)."""
-        return {
-            "nl": self.legal_basis_nl,
-            "fr": self.legal_basis_fr,
-            "de": self.legal_basis_de,
-        }.get(language, self.legal_basis_en)
+        if language == "nl":
+            return self.legal_basis_nl
+        if language == "fr":
+            return self.legal_basis_fr
+        if language == "de":
+            return self.legal_basis_de
+        return self.legal_basis_en
 
 
 async def upsert_purpose(conn: asyncpg.Connection, purpose: Purpose) -> bool:
