@@ -9,16 +9,18 @@ A person reading their own records is not an access by anyone else: nothing here
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from gettext import NullTranslations
 from typing import TypeVar
 from uuid import UUID
 
 import asyncpg
 
 from backend.access_log.views import PURPOSE_LABELS, capitalised, speaking
-from backend.core.i18n import Language, _, gettext
+from backend.core.i18n import Language, _, current_catalogue
 from backend.records import citizen_queries
-from backend.records.categories.base import Category
+from backend.records.categories.base import Category, Recipient
 from backend.records.citizen_describing import Describing, category_path, known_employers
 from backend.records.citizen_format import euro, moment_day, percent, share
 from backend.records.citizen_format import quarter as quarter_label
@@ -57,32 +59,48 @@ async def recipients_by_category(
     two conditions an institution's look-up must meet.
     """
     codes = sorted({recipient.institution for category in categories for recipient in category.recipients})
-    # Institutions and their active purposes in one round trip (this runs for every overview and category page).
-    rows = await citizen_queries.select_institutions_with_purposes(conn, codes)
+    # Institutions and their active purposes in one round trip (this runs for every overview and category page);
+    # the views are made once per version of that reference data, language and set of categories.
+    document = await citizen_queries.select_institutions_with_purposes(conn, codes)
+    recipients = tuple((category.code, category.recipients) for category in categories)
+    views = _recipient_views(current_catalogue(), language, recipients, document)
+    return {code: list(found) for code, found in views.items()}
+
+
+@functools.lru_cache(maxsize=256)
+def _recipient_views(
+    catalogue: NullTranslations,
+    language: str,
+    categories: tuple[tuple[str, tuple[Recipient, ...]], ...],
+    document: str,
+) -> dict[str, tuple[RecipientView, ...]]:
+    # Keyed by the catalogue gettext reads now (a new one whenever catalogues load), as views._translated is.
+    rows = citizen_queries.institutions_with_purposes(document)
     institutions = {org.code: org for org, _ in rows}
     purposes = {(purpose.org_id, purpose.code): purpose for _, purpose in rows if purpose is not None}
-    found: dict[str, list[RecipientView]] = {}
-    for category in categories:
-        views = found.setdefault(category.code, [])
-        for recipient in category.recipients:
+    found: dict[str, tuple[RecipientView, ...]] = {}
+    for code, recipients in categories:
+        views = []
+        for recipient in recipients:
             organisation = institutions.get(recipient.institution)
-            for code in recipient.purposes:
-                purpose = None if organisation is None else purposes.get((organisation.org_id, code))
+            for purpose_code in recipient.purposes:
+                purpose = None if organisation is None else purposes.get((organisation.org_id, purpose_code))
                 # A purpose registered for other categories is no legal basis for this one.
-                if purpose is not None and category.code not in purpose.categories:
+                if purpose is not None and code not in purpose.categories:
                     purpose = None
-                label = PURPOSE_LABELS.get(code)
+                label = PURPOSE_LABELS.get(purpose_code)
                 views.append(
                     RecipientView(
                         institution_code=recipient.institution,
                         institution=recipient.institution if organisation is None else organisation.name(language),
-                        purpose_code=code,
-                        purpose=None if label is None else capitalised(gettext(label)),
+                        purpose_code=purpose_code,
+                        purpose=None if label is None else capitalised(catalogue.gettext(label)),
                         legal_basis=None if purpose is None else purpose.legal_basis(language),
                         authorisation_ref=None if purpose is None else purpose.authorisation_ref,
                         in_effect=purpose is not None,
                     )
                 )
+        found[code] = tuple(views)
     return found
 
 

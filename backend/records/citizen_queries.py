@@ -5,6 +5,7 @@ Every statement is scoped by the citizen in its WHERE clause; none of them write
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Final
@@ -150,46 +151,35 @@ async def select_organisations_by_id(conn: asyncpg.Connection, org_ids: Sequence
     return [msgspec.convert(dict(row), Organisation) for row in rows]
 
 
-async def select_institutions_with_purposes(
-    conn: asyncpg.Connection, codes: Sequence[str]
-) -> list[tuple[Organisation, Purpose | None]]:
-    """The institutions with these codes, each with every active registered purpose it has (one row per purpose;
-    an institution without any comes once, with None), in one round trip."""
-    rows = await conn.fetch(
+async def select_institutions_with_purposes(conn: asyncpg.Connection, codes: Sequence[str]) -> str:
+    """The institutions with these codes, each with every active registered purpose it has (one pair per
+    purpose; an institution without any comes once, with null), in one round trip, as one JSON document.
+
+    Every overview and category page reads this same small piece of reference data: as one text value it is
+    compared by equality, so decoding it is done once per version of the data (`institutions_with_purposes`),
+    while what is shown always comes from what the database holds now.
+    """
+    document: str = await conn.fetchval(
         """
-        SELECT o.org_id, o.kbo, o.kind, o.code, o.name_nl, o.name_fr, o.name_de,
-               p.code AS purpose_code, p.categories, p.legal_basis_nl, p.legal_basis_fr, p.legal_basis_de,
-               p.legal_basis_en, p.authorisation_ref
+        SELECT coalesce(json_agg(json_build_array(
+            json_build_object('org_id', o.org_id, 'kbo', o.kbo, 'kind', o.kind, 'code', o.code,
+                              'name_nl', o.name_nl, 'name_fr', o.name_fr, 'name_de', o.name_de),
+            CASE WHEN p.code IS NOT NULL THEN
+                json_build_object('org_id', p.org_id, 'code', p.code, 'categories', p.categories,
+                                  'legal_basis_nl', p.legal_basis_nl, 'legal_basis_fr', p.legal_basis_fr,
+                                  'legal_basis_de', p.legal_basis_de, 'legal_basis_en', p.legal_basis_en,
+                                  'authorisation_ref', p.authorisation_ref)
+            END
+        ) ORDER BY o.org_id, p.code), '[]')::text
         FROM organisations AS o LEFT JOIN purposes AS p ON p.org_id = o.org_id AND p.active
         WHERE o.code = ANY($1::text[])
-        ORDER BY o.org_id, p.code
         """,
         list(codes),
     )
-    found: list[tuple[Organisation, Purpose | None]] = []
-    for row in rows:
-        organisation = Organisation(
-            org_id=row["org_id"],
-            kbo=row["kbo"],
-            kind=row["kind"],
-            code=row["code"],
-            name_nl=row["name_nl"],
-            name_fr=row["name_fr"],
-            name_de=row["name_de"],
-        )
-        purpose = (
-            None
-            if row["purpose_code"] is None
-            else Purpose(
-                org_id=row["org_id"],
-                code=row["purpose_code"],
-                categories=tuple(row["categories"]),
-                legal_basis_nl=row["legal_basis_nl"],
-                legal_basis_fr=row["legal_basis_fr"],
-                legal_basis_de=row["legal_basis_de"],
-                legal_basis_en=row["legal_basis_en"],
-                authorisation_ref=row["authorisation_ref"],
-            )
-        )
-        found.append((organisation, purpose))
-    return found
+    return document
+
+
+@functools.lru_cache(maxsize=64)
+def institutions_with_purposes(document: str) -> tuple[tuple[Organisation, Purpose | None], ...]:
+    """The pairs of a `select_institutions_with_purposes` document as organisations and their purposes."""
+    return msgspec.json.decode(document, type=tuple[tuple[Organisation, Purpose | None], ...])

@@ -87,6 +87,33 @@ async def test_the_overview_has_a_card_per_category_in_the_persons_language(
     assert (sfp.institution, sfp.legal_basis, sfp.in_effect) == ("SFP", None, False)
 
 
+async def test_who_receives_a_category_follows_the_registered_purposes_as_they_change(
+    conn: asyncpg.Connection, onss: Institution
+) -> None:
+    """The recipients' views are made once per version of the reference data: a withdrawn purpose or a new name
+    shows on the very next read, and going back shows the first answer again."""
+    file = await make_citizen_file(conn, onss, language="fr")
+
+    async def onem() -> tuple[str, bool, str | None]:
+        overview = await records_overview(conn, file.person.person_id, language="fr")
+        dimona = next(card for card in overview.categories if card.code == "dimona")
+        found = next(r for r in dimona.recipients if r.institution_code == "ONEM")
+        return found.institution, found.in_effect, found.legal_basis
+
+    before = await onem()
+    assert before[1] is True
+    await conn.execute(
+        "UPDATE purposes SET active = false WHERE code = 'unemployment_benefit'"
+        " AND org_id = (SELECT org_id FROM organisations WHERE code = 'ONEM')"
+    )
+    assert await onem() == (before[0], False, None)
+    await conn.execute("UPDATE organisations SET name_fr = 'Office renommé' WHERE code = 'ONEM'")
+    assert await onem() == ("Office renommé", False, None)
+    await conn.execute("UPDATE organisations SET name_fr = $1 WHERE code = 'ONEM'", before[0])
+    await conn.execute("UPDATE purposes SET active = true WHERE code = 'unemployment_benefit'")
+    assert await onem() == before
+
+
 async def test_dimona_is_a_timeline_newest_first_with_employers_and_worker_types(
     conn: asyncpg.Connection, onss: Institution
 ) -> None:
