@@ -123,7 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_options(argv: Sequence[str] | None) -> Options:
     """Options from the command line, in the shape the HTTP harness takes."""
     args = build_parser().parse_args(argv)
-    return options_from(args, only=list(CASE_NAMES), generator="auto", prog="python -m benchmarks.log_growth")
+    # One worker per server: growth compares one server with itself on two databases, as first measured.
+    return options_from(
+        args, only=list(CASE_NAMES), generator="auto", prog="python -m benchmarks.log_growth", workers=1
+    )
 
 
 # The citizen's log, entry by entry, with institutions named by code: each database's seed gives the

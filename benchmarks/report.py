@@ -150,7 +150,8 @@ def render_measured(report: Report, results_path: str) -> str:
         + ".",
         "",
         f"Load: {settings.get('generator_version', settings.get('generator'))}, "
-        f"{settings.get('connections')} connections, {settings.get('repeat')} runs of {settings.get('duration_s')} s "
+        f"{settings.get('connections')} connections, {settings.get('workers', 1)} uvicorn worker(s) per server, "
+        f"{settings.get('repeat')} runs of {settings.get('duration_s')} s "
         f"per case and server (each after {settings.get('warmup_s')} s of discarded warm-up), Vitrine and baseline "
         "alternating. Figures are medians over the runs; the ratio is the median of the per-run ratios, with their "
         "range in brackets.",

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
 from backend.core.db import connect
 from benchmarks.baseline import FIXTURES_VARIABLE, READY_PATH, Fixture, write_fixtures
@@ -50,6 +51,9 @@ from benchmarks.servers import (
 )
 
 RESULTS_DIR = ROOT / "benchmarks" / "results"
+# Both servers run as many uvicorn workers as the machine has cores, as Vitrine is deployed (PostgreSQL and Redis
+# share the same cores here, so neither side gets a core to itself).
+DEFAULT_WORKERS: Final = os.cpu_count() or 1
 LATEST = RESULTS_DIR / "latest.json"
 PARTIAL = RESULTS_DIR / "partial.json"
 DOCUMENT = ROOT / "docs" / "performance.md"
@@ -66,6 +70,8 @@ class Options:
     only: list[str]
     quick: bool
     generator: GeneratorChoice
+    # uvicorn worker processes, the same number for Vitrine and the baseline.
+    workers: int
 
     @property
     def complete(self) -> bool:
@@ -83,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--duration", type=int, default=5, help="seconds measured per run (default 5)")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of discarded warm-up before each run")
     parser.add_argument("--connections", type=int, default=32, help="concurrent keep-alive connections (32)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"uvicorn workers of each server (default {DEFAULT_WORKERS}: one per core, as deployed on this machine)",
+    )
     parser.add_argument("--only", nargs="+", metavar="CASE", default=[], help="run only these cases")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 run of 1 s per case and server")
     parser.add_argument(
@@ -99,15 +111,19 @@ def parse_options(argv: Sequence[str] | None) -> Options | None:
         for case in load_cases().values():
             print(f"{case.name:12} {case.method} {case.path:12} {case.description}")
         return None
-    return options_from(args, only=list(args.only), generator=args.generator, prog="python -m benchmarks")
+    return options_from(
+        args, only=list(args.only), generator=args.generator, prog="python -m benchmarks", workers=args.workers
+    )
 
 
-def options_from(args: argparse.Namespace, *, only: list[str], generator: GeneratorChoice, prog: str) -> Options:
+def options_from(
+    args: argparse.Namespace, *, only: list[str], generator: GeneratorChoice, prog: str, workers: int
+) -> Options:
     """The load options from parsed arguments (`--quick` shortens every run); exits naming a bad value."""
     if args.quick:
         args.repeat, args.duration, args.warmup = 1, 1, 1
-    if args.repeat < 1 or args.duration < 1 or args.warmup < 0 or args.connections < 1:
-        raise SystemExit(f"{prog}: --repeat, --duration and --connections must be at least 1")
+    if args.repeat < 1 or args.duration < 1 or args.warmup < 0 or args.connections < 1 or workers < 1:
+        raise SystemExit(f"{prog}: --repeat, --duration, --connections and --workers must be at least 1")
     return Options(
         repeat=args.repeat,
         duration_s=args.duration,
@@ -116,6 +132,7 @@ def options_from(args: argparse.Namespace, *, only: list[str], generator: Genera
         only=only,
         quick=args.quick,
         generator=generator,
+        workers=workers,
     )
 
 
@@ -303,7 +320,7 @@ def serving(
         "REDIS_URL": redis_url,
         "SECRET_KEY": benchmark.secret_key,
         "VITRINE_HOST": HOST,
-        "VITRINE_WEB_WORKERS": "1",
+        "VITRINE_WEB_WORKERS": str(benchmark.options.workers),
     }
     vitrine_port, baseline_port = free_port(), free_port()
     vitrine_env = server_env({**common, "VITRINE_PORT": str(vitrine_port), "BASE_URL": f"http://{HOST}:{vitrine_port}"})
@@ -390,6 +407,7 @@ def run(options: Options) -> Report:
             "generator": generator.name,
             "generator_version": machine["generator_version"],
             "connections": options.connections,
+            "workers": options.workers,
             "duration_s": options.duration_s,
             "warmup_s": options.warmup_s,
             "repeat": options.repeat,
