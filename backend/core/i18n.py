@@ -109,6 +109,11 @@ def current_catalogue() -> gettext_module.NullTranslations:
     return _catalogs.get(_current.get(), _UNTRANSLATED)
 
 
+def catalogue(language: Language) -> gettext_module.NullTranslations:
+    """The translations of one language, whatever the current one (templates compiled for that language)."""
+    return _catalogs.get(language, _UNTRANSLATED)
+
+
 def gettext(message: str) -> str:
     """Translate message into the current language."""
     return _catalogs.get(_current.get(), _UNTRANSLATED).gettext(message)
