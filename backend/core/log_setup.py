@@ -112,6 +112,12 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(serializer=_dumps),
         ],
     )
+    # No line shows the caller, thread or process: the stdlib's documented way not to work them out for every
+    # record (the logging HOWTO, "Optimization"): about a fifth of the request line's 25 µs.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(formatter)
     root = logging.getLogger()
