@@ -168,10 +168,16 @@ def flag_label(flag: str) -> str:
 
 
 async def flagged_events(
-    conn: asyncpg.Connection, *, flag: Flag | None, language: Language, limit: int = 100
+    conn: asyncpg.Connection,
+    *,
+    flag: Flag | None,
+    language: Language,
+    limit: int = 100,
+    actor_org_id: UUID | None = None,
 ) -> list[FlaggedEvent]:
-    """The most recently flagged events across citizens, for the reviewers' console."""
-    rows = await anomaly_queries.select_flagged_events(conn, flag=flag, limit=limit)
+    """The most recently flagged events across citizens (or only one organisation's accesses), for the reviewers'
+    console."""
+    rows = await anomaly_queries.select_flagged_events(conn, flag=flag, limit=limit, actor_org_id=actor_org_id)
     flagged: list[FlaggedEvent] = []
     with speaking(language):
         for row, flags in rows:

@@ -175,19 +175,26 @@ async def select_alerts_view(
 
 
 async def select_flagged_events(
-    conn: asyncpg.Connection, *, flag: str | None, limit: int
+    conn: asyncpg.Connection, *, flag: str | None, limit: int, actor_org_id: UUID | None = None
 ) -> list[tuple[LogRow, list[str]]]:
-    """Flagged events across citizens, most recently flagged first, each with all its flags; `flag` narrows."""
+    """Flagged events across citizens, most recently flagged first, each with all its flags; `flag` narrows, and
+    so does `actor_org_id` (only that organisation's accesses: backend.access_log.review_scope)."""
     # An event has at most five flags, all raised together, so the newest 5 × limit flags hold the newest
-    # `limit` flagged events; both inner scans follow an index on raised_at.
+    # `limit` flagged events; both inner scans follow an index on raised_at (the organisation's events are
+    # found by following it too, each flag joined to its event by primary key).
     rows = await conn.fetch(
         """
         WITH picked AS (
             SELECT citizen_id, seq, logged_at, max(raised_at) AS raised_at
             FROM (
-                SELECT citizen_id, seq, logged_at, raised_at FROM access_event_flags
-                WHERE $1::text IS NULL OR flag = $1
-                ORDER BY raised_at DESC
+                SELECT f.citizen_id, f.seq, f.logged_at, f.raised_at FROM access_event_flags AS f
+                WHERE ($1::text IS NULL OR f.flag = $1)
+                  AND ($3::uuid IS NULL OR EXISTS (
+                      SELECT FROM access_events AS scoped
+                      WHERE scoped.citizen_id = f.citizen_id AND scoped.seq = f.seq
+                        AND scoped.logged_at = f.logged_at AND scoped.actor_org_id = $3
+                  ))
+                ORDER BY f.raised_at DESC
                 LIMIT $2 * 5
             ) AS recent
             GROUP BY citizen_id, seq, logged_at
@@ -212,6 +219,7 @@ async def select_flagged_events(
         """,
         flag,
         limit,
+        actor_org_id,
     )
     return [(log_row(row), list(row["flags"])) for row in rows]
 

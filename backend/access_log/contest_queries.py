@@ -282,9 +282,14 @@ async def select_history(conn: asyncpg.Connection, citizen_id: UUID, contest_id:
 
 
 async def select_queue(
-    conn: asyncpg.Connection, *, statuses: Sequence[ContestStatus], limit: int
+    conn: asyncpg.Connection,
+    *,
+    statuses: Sequence[ContestStatus],
+    limit: int,
+    accessor_org_id: UUID | None = None,
 ) -> list[tuple[Contest, Organisation | None]]:
-    """Cases in the given statuses with the organisation that accessed: overdue first, then by deadline."""
+    """Cases in the given statuses with the organisation that accessed: overdue first, then by deadline; only the
+    cases about one organisation's accesses when `accessor_org_id` is given (backend.access_log.review_scope)."""
     rows = await conn.fetch(
         """
         SELECT c.citizen_id, c.contest_id, c.seq, c.event_id, c.event_hash, c.receipt, c.accessor_org_id, c.status,
@@ -292,12 +297,13 @@ async def select_queue(
                c.updated_at, o.org_id, o.kbo, o.kind, o.code, o.name_nl, o.name_fr, o.name_de
         FROM access_contests AS c
         LEFT JOIN organisations AS o ON o.org_id = c.accessor_org_id
-        WHERE c.status = ANY ($1::text[])
+        WHERE c.status = ANY ($1::text[]) AND ($3::uuid IS NULL OR c.accessor_org_id = $3)
         ORDER BY (c.status IN ('open', 'escalated') AND c.due_at < now()) DESC, c.due_at, c.contest_id
         LIMIT $2
         """,
         list(statuses),
         limit,
+        accessor_org_id,
     )
     queue: list[tuple[Contest, Organisation | None]] = []
     for row in rows:

@@ -1,9 +1,11 @@
 """The reviewers' console: contested accesses by deadline, one case at a time, and flagged events.
 
-Reviewers (staff with the role "reviewer") see the cases of every institution in this version; routing each
-case to the accessing institution's own reviewer is for later. A case page shows the access in plain language
-and lets the reviewer answer, escalate, close, and reveal who stands behind a pseudonymous reference: that
-reveal is written to the revealed person's own access log and to the case's history.
+Reviewers (staff with the role "reviewer") handle the cases about their own organisation's accesses; Vitrine's
+data-protection office (reviewers of no organisation) handles every case (backend.access_log.review_scope). A
+case outside a reviewer's scope does not exist for them: its page and its actions answer 404, as for an unknown
+case. A case page shows the access in plain language and lets the reviewer answer, escalate, close, and reveal
+who stands behind a pseudonymous reference: that reveal is written to the revealed person's own access log and to
+the case's history.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from litestar.response import Redirect, Template
 
 from backend.access_log import anomaly_queries, contest_queries
 from backend.access_log.anomalies import FLAGS, flag_label, flagged_events
-from backend.access_log.contest_schemas import ANSWER_MAX, REASON_MAX, ContestStatus, ContestStep
+from backend.access_log.contest_schemas import ANSWER_MAX, REASON_MAX, Contest, ContestStatus, ContestStep
 from backend.access_log.contest_views import describe_contest
 from backend.access_log.contests import (
     answer_contest,
@@ -28,12 +30,14 @@ from backend.access_log.contests import (
     escalate_contest,
     reveal_actor,
 )
+from backend.access_log.review_scope import handles, reviewed_organisation
 from backend.access_log.views import capitalised
 from backend.access_log.written_time import brussels_datetime
 from backend.core.auth.guards import requires_reviewer, signed_in_user
 from backend.core.errors import Problem
 from backend.core.i18n import Language, _, current_language
 from backend.core.identity import queries as identity_queries
+from backend.core.identity.schemas import StaffMember
 from frontend.pages.access_log_contest import event_entry
 from frontend.rendering import page
 
@@ -76,13 +80,46 @@ def _queue_choices(current: str) -> list[dict[str, Any]]:
     return [{"value": value, "label": label, "selected": value == current} for value, label in labels.items()]
 
 
+def _reviewer(request: Request[Any, Any, Any]) -> StaffMember:
+    staff = signed_in_user(request).staff
+    assert staff is not None  # requires_reviewer lets only staff through
+    return staff
+
+
+async def _scope_note(conn: asyncpg.Connection, reviewer: StaffMember, language: Language) -> str:
+    """What the reviewer's queue holds, in a sentence."""
+    org_id = reviewed_organisation(reviewer)
+    if org_id is None:
+        return _(
+            "As Vitrine's data-protection office, you see every case: those about helpers and desk agents, "
+            "escalated ones and those of every organisation."
+        )
+    organisation = await identity_queries.select_organisation(conn, org_id)
+    name = _("your organisation") if organisation is None else organisation.name(language)
+    return _("You see the cases about accesses by %(organisation)s.") % {"organisation": name}
+
+
+async def _case_in_scope(conn: asyncpg.Connection, request: Request[Any, Any, Any], contest_id: UUID) -> Contest:
+    """The case, if it exists and the reviewer handles it; otherwise the same 404 either way."""
+    contest = await contest_queries.select_contest(conn, contest_id)
+    if contest is None or not handles(_reviewer(request), contest.accessor_org_id):
+        raise Problem(404, "There is no such case.", kind="no-such-contest")
+    return contest
+
+
 @get("/review", name="review-queue", guards=[requires_reviewer], include_in_schema=False)
 async def review_queue(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]) -> Template:
-    """Contested accesses, overdue first (highlighted), then by answer deadline."""
+    """Contested accesses the reviewer handles, overdue first (highlighted), then by answer deadline."""
     requested = request.query_params.get("status", "pending")
     current = requested if requested in QUEUE_STATUSES else "pending"
     language = current_language()
-    rows = await contest_queries.select_queue(conn, statuses=QUEUE_STATUSES[current], limit=QUEUE_SIZE)
+    reviewer = _reviewer(request)
+    rows = await contest_queries.select_queue(
+        conn,
+        statuses=QUEUE_STATUSES[current],
+        limit=QUEUE_SIZE,
+        accessor_org_id=reviewed_organisation(reviewer),
+    )
     now = await contest_queries.select_now(conn)
     views = [
         describe_contest(contest, now=now, language=language, organisation=organisation)
@@ -96,6 +133,7 @@ async def review_queue(request: Request[Any, Any, Any], conn: NamedDependency[as
         overdue=sum(1 for view in views if view.overdue),
         choices=_queue_choices(current),
         limit=QUEUE_SIZE,
+        scope_note=await _scope_note(conn, reviewer, language),
     )
 
 
@@ -135,9 +173,7 @@ async def _case_page(
     values: dict[str, str] | None = None,
 ) -> Template:
     language = current_language()
-    contest = await contest_queries.select_contest(conn, contest_id)
-    if contest is None:
-        raise Problem(404, "There is no such case.", kind="no-such-contest")
+    contest = await _case_in_scope(conn, request, contest_id)
     organisation = None
     if contest.accessor_org_id is not None:
         organisation = await identity_queries.select_organisation(conn, contest.accessor_org_id)
@@ -213,6 +249,7 @@ async def review_answer(
     data: URLEncodedBody[AnswerForm],
 ) -> Response[Any]:
     """Answer the citizen (the text is required); the citizen sees it on the entry of their log."""
+    await _case_in_scope(conn, request, contest_id)
     errors = _required(
         data.answer, field_id="case-answer", missing=_("Write the answer to the citizen"), maximum=ANSWER_MAX
     )
@@ -237,6 +274,7 @@ async def review_escalate(
     data: URLEncodedBody[EscalateForm],
 ) -> Response[Any]:
     """Escalate an open case, saying why (required)."""
+    await _case_in_scope(conn, request, contest_id)
     errors = _required(
         data.reason, field_id="case-reason", missing=_("Write why you escalate the case"), maximum=REASON_MAX
     )
@@ -258,6 +296,7 @@ async def review_close(
     request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], contest_id: FromPath[UUID]
 ) -> Response[Any]:
     """Close an answered case."""
+    await _case_in_scope(conn, request, contest_id)
     await close_contest(conn, contest_id=contest_id, reviewer_id=signed_in_user(request).person.person_id)
     return Redirect(path=case_url(contest_id), status_code=303)
 
@@ -273,18 +312,20 @@ async def review_reveal(
     request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], contest_id: FromPath[UUID]
 ) -> Response[Any]:
     """Reveal who stands behind the access's pseudonymous reference; logged in that person's access log."""
-    staff = signed_in_user(request).staff
-    assert staff is not None  # requires_reviewer lets only staff through
-    await reveal_actor(conn, contest_id=contest_id, reviewer=staff)
+    await _case_in_scope(conn, request, contest_id)
+    await reveal_actor(conn, contest_id=contest_id, reviewer=_reviewer(request))
     return Redirect(path=f"{case_url(contest_id)}#case-history", status_code=303)
 
 
 @get("/review/flags", name="review-flags", guards=[requires_reviewer], include_in_schema=False)
 async def review_flags(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]) -> Template:
-    """The most recently flagged accesses across citizens, narrowed to one kind of flag if asked."""
+    """The most recently flagged accesses across citizens (the reviewer's organisation's only, for an organisation's
+    reviewer), narrowed to one kind of flag if asked."""
     requested = request.query_params.get("flag", "")
     flag = next((name for name in FLAGS if name == requested), None)
-    events = await flagged_events(conn, flag=flag, language=current_language())
+    events = await flagged_events(
+        conn, flag=flag, language=current_language(), actor_org_id=reviewed_organisation(_reviewer(request))
+    )
     choices = [{"value": "", "label": _("Every flag"), "selected": flag is None}] + [
         {"value": name, "label": flag_label(name), "selected": name == flag} for name in FLAGS
     ]

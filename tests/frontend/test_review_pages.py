@@ -23,12 +23,14 @@ from backend.access_log.service import record_access
 from backend.access_log.views import LogFilters, citizen_log_page
 from backend.core.auth.guards import requires_sign_in, signed_in_user
 from backend.core.identity import queries as identity_queries
+from backend.core.identity import service as identity_service
 from backend.core.identity.schemas import Organisation, Person
 from backend.core.settings import Settings
 from frontend.pages import access_log_contest
 from frontend.pages.access_log import access_log_page
 from frontend.rendering import create_environment
 from tests.factories import (
+    TEST_SECRET,
     create_agent,
     create_organisation,
     create_person,
@@ -256,6 +258,76 @@ async def test_reviewers_see_flagged_accesses_and_filter_them(
     assert '<option value="burst" selected>' in only_burst.text
     odd = await client.get("/review/flags", params={"flag": "nonsense"})
     assert odd.status_code == 200, "an unknown flag shows everything"
+
+
+async def _reviewer_of(conn: asyncpg.Connection, organisation: Organisation | None) -> Person:
+    """A reviewer who works for an organisation, or for Vitrine's data-protection office (None)."""
+    person = await create_person(conn, language="en")
+    await identity_service.make_staff(
+        conn,
+        person_id=person.person_id,
+        office="Data protection",
+        roles=["reviewer"],
+        secret=TEST_SECRET,
+        org_id=None if organisation is None else organisation.org_id,
+    )
+    return person
+
+
+async def test_an_organisations_reviewer_handles_only_the_cases_about_its_own_accesses(
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+) -> None:
+    onem = await _onem(conn)
+    cpas = await create_organisation(conn)
+    citizen = await create_person(conn, language="en")
+    by_onem = await _access(conn, citizen, onem)
+    by_cpas = await _access(
+        conn, citizen, cpas, accessor=Accessor(kind="institution", org_id=cpas.org_id, client_id="cpas-case")
+    )
+    await record_and_flag(
+        conn,
+        citizen_id=citizen.person_id,
+        accessor=Accessor(kind="institution", org_id=cpas.org_id, client_id="cpas-case"),
+        action="read",
+        channel="api",
+        categories=["dmfa"],
+        occurred_at=datetime(2026, 2, 10, 23, 30, tzinfo=UTC),
+    )
+    await sign_in_client(client, conn, settings.secret_key, citizen)
+    token = await csrf_token(client, "/access-log")
+    onem_case = _location(await client.post(f"/access-log/events/{by_onem.event_id}/contest", data={CSRF: token}))
+    cpas_case = _location(await client.post(f"/access-log/events/{by_cpas.event_id}/contest", data={CSRF: token}))
+    onem_id, cpas_id = (url.split("/")[-1].split("?")[0] for url in (onem_case, cpas_case))
+
+    await sign_in_client(client, conn, settings.secret_key, await _reviewer_of(conn, onem))
+    queue = await client.get("/review")
+    assert "You see the cases about accesses by Office national de l&#39;emploi." in queue.text
+    assert f'href="/review/cases/{onem_id}"' in queue.text
+    assert f'href="/review/cases/{cpas_id}"' not in queue.text
+    assert (await client.get(f"/review/cases/{onem_id}")).status_code == 200
+    # Another organisation's case does not exist for this reviewer: its page and every action answer 404.
+    assert (await client.get(f"/review/cases/{cpas_id}")).status_code == 404
+    review_token = await csrf_token(client, f"/review/cases/{onem_id}")
+    before = await contest_queries.select_contest(conn, UUID(cpas_id))
+    for action, form in (
+        ("answer", {"answer": "Not ours to answer."}),
+        ("escalate", {"reason": "Not ours."}),
+        ("close", {}),
+        ("reveal", {}),
+    ):
+        refused = await client.post(f"/review/cases/{cpas_id}/{action}", data={CSRF: review_token, **form})
+        assert refused.status_code == 404, action
+    assert await contest_queries.select_contest(conn, UUID(cpas_id)) == before
+    assert "CPAS de Testville" not in (await client.get("/review/flags")).text
+
+    # Vitrine's data-protection office handles every case, and sees every flag.
+    await sign_in_client(client, conn, settings.secret_key, await _reviewer_of(conn, None))
+    everything = await client.get("/review")
+    assert "As Vitrine&#39;s data-protection office, you see every case" in everything.text
+    assert f'href="/review/cases/{onem_id}"' in everything.text
+    assert f'href="/review/cases/{cpas_id}"' in everything.text
+    assert (await client.get(f"/review/cases/{cpas_id}")).status_code == 200
+    assert "CPAS de Testville" in (await client.get("/review/flags")).text
 
 
 async def test_an_agent_sees_the_accesses_they_made_and_reading_them_is_not_logged(
