@@ -53,6 +53,8 @@ class DemoPersona:
     memberships: tuple[tuple[str, Literal["access_manager", "agent"]], ...] = ()
     staff_office: str | None = None
     staff_roles: tuple[StaffRole, ...] = field(default_factory=tuple)
+    # The organisation (its key) a member of staff works for; None: Vitrine itself.
+    staff_org: str | None = None
 
 
 INSTITUTIONS: tuple[DemoOrganisation, ...] = (
@@ -294,6 +296,19 @@ PERSONAS: tuple[DemoPersona, ...] = (
         staff_office="Data protection office",
         staff_roles=("reviewer",),
     ),
+    DemoPersona(
+        "lieve",
+        make_insz(date(1977, 10, 9), 188),
+        "Lieve",
+        "Janssens",
+        date(1977, 10, 9),
+        "nl",
+        N_("Reviewer at ONEM answering questions about ONEM's own accesses"),
+        "l.janssens@onem.example.be",
+        staff_office="ONEM data protection",
+        staff_roles=("reviewer",),
+        staff_org="onem",
+    ),
 )
 
 
@@ -423,6 +438,7 @@ async def seed_identity(conn: asyncpg.Connection, *, secret: str) -> int:
                 office=persona.staff_office,
                 roles=list(persona.staff_roles),
                 secret=secret,
+                org_id=None if persona.staff_org is None else org_ids[persona.staff_org],
             )
     for org_key, code, categories, texts, reference in PURPOSES:
         new = await upsert_purpose(
