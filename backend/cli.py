@@ -80,7 +80,8 @@ DEMO_TRIES = [
     "Sign in as Isabelle Renard (CPAS access manager): {base}/organisation/clients names agents for clients. Sign in "
     "as Nathalie Lambert, choose to work as agent of the CPAS at {base}/my, and act for Jean Dubois at "
     "{base}/organisation/my-clients.",
-    "Contest an access on {base}/access-log, then sign in as Marc Willems (reviewer) and answer it at {base}/review.",
+    "Contest an access on {base}/access-log, then sign in as Marc Willems (reviewer) and answer it at {base}/review; "
+    "Lieve Claes, a reviewer at ONEM, sees only the questions about ONEM's accesses.",
     'Call the institution API: curl -H "Authorization: Bearer $(.venv/bin/vitrine institution-token ONEM '
     '--purpose unemployment_benefit)" {base}/api/v1/institution/whoami (a second use of one token is refused).',
     "Switch the language at the top of any page; check {base}/readyz; read the API at {base}/schema.",
