@@ -23,7 +23,7 @@ from backend.access_log.contest_views import contest_out
 from backend.access_log.contests import open_contest, own_contest
 from backend.access_log.receipt_routes import service_key_from_state
 from backend.core.auth.guards import requires_sign_in
-from backend.core.errors import FieldError, problem_responses, validation_problem
+from backend.core.errors import decode_json_body, problem_responses
 from backend.core.openapi_bodies import json_body_operation
 
 MAX_CONTESTS_LISTED: Final = 100
@@ -33,13 +33,7 @@ def _contest_request(body: bytes) -> ContestCreate:
     """The optional body: nothing at all, or `{"message": "…"}`; anything else is a 422 naming the field."""
     if not body.strip():
         return ContestCreate()
-    try:
-        return msgspec.json.decode(body, type=ContestCreate)
-    except msgspec.ValidationError as exc:
-        message, _, path = str(exc).partition(" - at `$.")
-        raise validation_problem([FieldError(field=path.rstrip("`") or "body", message=message)]) from None
-    except msgspec.DecodeError:
-        raise validation_problem([FieldError(field="body", message="is not valid JSON")]) from None
+    return decode_json_body(body, ContestCreate)
 
 
 class ContestsPage(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,7 +9,6 @@ same id reported again, in the same batch or a later one, answers the event that
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final, Literal
@@ -22,7 +21,7 @@ from backend.access_log import queries
 from backend.access_log.anomalies import record_and_flag
 from backend.access_log.schemas import Accessor, Action, Outcome
 from backend.core.auth.institution import Institution
-from backend.core.errors import FieldError, Problem
+from backend.core.errors import FieldError, Problem, field_errors
 from backend.core.identity.purposes import Purpose, select_purpose
 from backend.core.identity.queries import select_person_by_insz
 from backend.core.identity.service import insz_or_problem
@@ -95,23 +94,6 @@ class BatchResult(msgspec.Struct, frozen=True, kw_only=True):
     duplicates: int
     rejected: int
     items: list[ItemResult]
-
-
-_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`")
-_MISSING_FIELD = re.compile(r"^Object missing required field `(?P<name>[^`]+)`")
-
-
-def _convert_errors(error: msgspec.ValidationError, prefix: str) -> list[FieldError]:
-    """Name the failing field as `items[i].path` from msgspec's message ("… - at `$.path`")."""
-    message, separator, path = str(error).partition(" - at `$")
-    if separator:
-        return [FieldError(field=prefix + path.rstrip("`"), message=message)]
-    # Errors about the object itself carry no path; the field they name is in the message.
-    for pattern in (_UNKNOWN_FIELD, _MISSING_FIELD):
-        match = pattern.match(message)
-        if match:
-            return [FieldError(field=f"{prefix}.{match['name']}", message=message)]
-    return [FieldError(field=prefix, message=message)]
 
 
 def _raw_id(item: object) -> str | None:
@@ -256,7 +238,7 @@ async def ingest_reported(conn: asyncpg.Connection, institution: Institution, it
             item = msgspec.convert(raw, ReportedAccess)
         except msgspec.ValidationError as error:
             results.append(
-                ItemResult(index=index, id=_raw_id(raw), status="rejected", errors=_convert_errors(error, prefix))
+                ItemResult(index=index, id=_raw_id(raw), status="rejected", errors=field_errors(error, prefix))
             )
             continue
         citizen_id, purpose, errors = await _check(item, prefix, lookups, now)

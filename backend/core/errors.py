@@ -7,8 +7,9 @@ and gives the request id to quote to support.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final, TypeVar
 
 import asyncpg
 import msgspec
@@ -21,6 +22,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend.core.request_context import current_request_id
 from backend.core.request_transaction import FAILED_KEY
+
+T = TypeVar("T")
 
 logger = logging.getLogger("vitrine.errors")
 
@@ -118,6 +121,38 @@ class Problem(Exception):
 def validation_problem(errors: Sequence[FieldError], detail: str = "Some fields are not valid.") -> Problem:
     """A 422 naming each failing field."""
     return Problem(422, detail, kind="validation", errors=errors)
+
+
+_UNKNOWN_FIELD: Final = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`")
+_MISSING_FIELD: Final = re.compile(r"^Object missing required field `(?P<name>[^`]+)`")
+# Checks across fields (in a Struct's __post_init__) start their message with the field they blame.
+_BLAMED_FIELD: Final = re.compile(r"^`(?P<name>[a-z_][a-z0-9_]*)`")
+
+
+def field_errors(error: msgspec.ValidationError, prefix: str) -> list[FieldError]:
+    """Name the failing field as `prefix.path` from msgspec's message ("… - at `$.path`"); a field that is missing,
+    unknown or blamed by a cross-field check is named from the message."""
+    message, separator, path = str(error).partition(" - at `$")
+    path = path.rstrip("`") if separator else ""
+    for pattern in (_UNKNOWN_FIELD, _MISSING_FIELD, _BLAMED_FIELD):
+        match = pattern.match(message)
+        if match:
+            return [FieldError(field=f"{prefix}{path}.{match['name']}", message=message)]
+    return [FieldError(field=prefix + path, message=message)]
+
+
+def decode_json_body(body: bytes, body_type: type[T]) -> T:
+    """A JSON request body as `body_type`, or a 422 naming the failing field (`subject`, `answer`…) or `body`."""
+    try:
+        return msgspec.json.decode(body, type=body_type)
+    except msgspec.ValidationError as exc:
+        errors = [
+            FieldError(field=error.field.removeprefix(".") or "body", message=error.message)
+            for error in field_errors(exc, "")
+        ]
+        raise validation_problem(errors) from None
+    except msgspec.DecodeError:
+        raise validation_problem([FieldError(field="body", message="is not valid JSON")]) from None
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:

@@ -22,7 +22,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from backend.access_log.views import BRUSSELS
 from backend.core.auth.guards import requires_sign_in, signed_in_user
-from backend.core.errors import FieldError, Problem, problem_responses, validation_problem
+from backend.core.errors import Problem, decode_json_body, problem_responses
 from backend.core.openapi_bodies import json_body_operation
 from backend.records import error_report_queries
 from backend.records.citizen import category_page, records_overview
@@ -53,13 +53,7 @@ def unknown_category() -> Problem:
 
 def read_report_request(body: bytes) -> ErrorReportCreate:
     """`{"record_id": "…", "message": "…"}`; anything else is a 422 naming the field."""
-    try:
-        return msgspec.json.decode(body, type=ErrorReportCreate)
-    except msgspec.ValidationError as exc:
-        message, _, path = str(exc).partition(" - at `$.")
-        raise validation_problem([FieldError(field=path.rstrip("`") or "body", message=message)]) from None
-    except msgspec.DecodeError:
-        raise validation_problem([FieldError(field="body", message="is not valid JSON")]) from None
+    return decode_json_body(body, ErrorReportCreate)
 
 
 def download_headers(filename: str) -> dict[str, str]:

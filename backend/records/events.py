@@ -7,7 +7,6 @@ Every check that needs no writing happens here, and every failing field is named
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +16,7 @@ import msgspec
 import msgspec.inspect
 
 from backend.core.auth.assertions import InstitutionCaller
-from backend.core.errors import FieldError, Problem
+from backend.core.errors import FieldError, Problem, field_errors
 from backend.core.identifiers import IdentifierError, insz_digits
 from backend.core.identity.service import insz_or_problem
 from backend.records.categories.base import Category, decode_hook
@@ -33,7 +32,6 @@ __all__ = [
     "MalformedItem",
     "check_payload",
     "check_time",
-    "convert_errors",
     "decode_event",
     "examine",
     "raw_id",
@@ -47,29 +45,13 @@ EARLIEST_DATE: Final = date(1900, 1, 1)
 MAX_YEARS_AHEAD: Final = 2
 _EARLIEST_TIME: Final = datetime.combine(EARLIEST_DATE, datetime.min.time(), tzinfo=UTC)
 
-_UNKNOWN_FIELD: Final = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`")
-_MISSING_FIELD: Final = re.compile(r"^Object missing required field `(?P<name>[^`]+)`")
-# Checks across fields (in a payload's __post_init__) start their message with the field they blame.
-_BLAMED_FIELD: Final = re.compile(r"^`(?P<name>[a-z_][a-z0-9_]*)`")
-
-
-def convert_errors(error: msgspec.ValidationError, prefix: str) -> list[FieldError]:
-    """Name the failing field as `prefix.path` from msgspec's message ("… - at `$.path`")."""
-    message, separator, path = str(error).partition(" - at `$")
-    path = path.rstrip("`") if separator else ""
-    for pattern in (_UNKNOWN_FIELD, _MISSING_FIELD, _BLAMED_FIELD):
-        match = pattern.match(message)
-        if match:
-            return [FieldError(field=f"{prefix}{path}.{match['name']}", message=message)]
-    return [FieldError(field=prefix + path, message=message)]
-
 
 def decode_event(raw: object, prefix: str) -> CloudEvent | list[FieldError]:
     """The envelope of one item, or the errors that make it unreadable."""
     try:
         return msgspec.convert(raw, CloudEvent)
     except msgspec.ValidationError as error:
-        return convert_errors(error, prefix)
+        return field_errors(error, prefix)
 
 
 def resolve_category(
@@ -216,7 +198,7 @@ def check_payload(event: CloudEvent, category: Category, prefix: str, today: dat
     try:
         payload = msgspec.convert(event.data, category.schema, dec_hook=decode_hook)
     except msgspec.ValidationError as error:
-        return convert_errors(error, f"{prefix}.data")
+        return field_errors(error, f"{prefix}.data")
     period = category.period(payload)
     errors = _date_errors(payload, period, category.period_field, prefix, today)
     reference = event.corrects

@@ -16,13 +16,13 @@ from backend.core.errors import (
     FieldError,
     Problem,
     ProblemDetails,
+    decode_json_body,
     problem_response,
     problem_responses,
     validation_problem,
 )
 from backend.core.openapi_bodies import json_body_operation
 from backend.core.request_context import current_request_id
-from backend.records.events import convert_errors
 from backend.records.lookups import LookupRefused, look_up_records
 from backend.records.schemas import BatchAnswer, CloudEvent, LookupRequest
 from backend.records.service import MAX_BATCH_ITEMS, MalformedItem, ingest_declarations
@@ -85,14 +85,7 @@ async def read_batch(request: Request[Any, Any, Any]) -> list[object]:
 
 async def read_lookup(request: Request[Any, Any, Any]) -> LookupRequest:
     """The look-up asked for; a 422 names each bad field (`categories[1]`, an unknown `why`)."""
-    try:
-        return msgspec.json.decode(await _body(request), type=LookupRequest)
-    except msgspec.ValidationError as error:
-        (found,) = convert_errors(error, "")
-        field = found.field.removeprefix(".") or "body"
-        raise validation_problem([FieldError(field=field, message=found.message)]) from None
-    except msgspec.DecodeError:
-        raise validation_problem([FieldError(field="body", message="is not valid JSON")]) from None
+    return decode_json_body(await _body(request), LookupRequest)
 
 
 class DeclarationController(Controller):
