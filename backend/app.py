@@ -39,6 +39,7 @@ from backend.core.request_transaction import (
 )
 from backend.core.settings import Settings, SettingsError
 from backend.records.citizen_routes import ROUTES as CITIZEN_RECORD_ROUTES
+from backend.records.institution_error_routes import ROUTES as INSTITUTION_ERROR_REPORT_ROUTES
 from backend.records.routes import ROUTES as RECORD_ROUTES
 from backend.records.service import on_records_accepted
 from consent.acting import may_act_for
@@ -173,6 +174,7 @@ def create_app(
         *citizen_routes.ROUTES,
         *access_log_pages.ROUTES,
         *RECORD_ROUTES,
+        *INSTITUTION_ERROR_REPORT_ROUTES,
         *contest_routes.ROUTES,
         *access_log_contest.ROUTES,
         *review.ROUTES,

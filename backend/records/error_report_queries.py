@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from backend.records.error_report_schemas import REPORT_COLUMNS, ErrorReport, ReportStep
+from backend.records.error_report_schemas import REPORT_COLUMNS, ErrorReport, QueuedReport, ReportStep
 
 _COLUMNS: Final = """
     citizen_id, report_id, record_id, category, source_institution, message, status, answer, created_at, answered_at
@@ -218,3 +218,38 @@ async def select_next_step(conn: asyncpg.Connection, citizen_id: UUID, report_id
         report_id,
     )
     return value
+
+
+async def select_open_queue(conn: asyncpg.Connection, org_id: UUID, *, limit: int) -> list[tuple[UUID, QueuedReport]]:
+    """An institution's open reports, oldest first (the queue index), each with the person it is about (their id
+    and current national number) and the source and id of the declaration it is about."""
+    rows = await conn.fetch(
+        """
+        SELECT q.citizen_id, q.report_id, i.insz AS subject, q.record_id, q.category, r.source, r.source_event_id,
+               q.message, q.created_at
+        FROM record_error_reports AS q
+        JOIN records AS r ON r.citizen_id = q.citizen_id AND r.record_id = q.record_id
+        JOIN person_identifiers AS i ON i.person_id = q.citizen_id AND i.valid_to IS NULL
+        WHERE q.source_institution = $1 AND q.status = 'open'
+        ORDER BY q.created_at, q.report_id
+        LIMIT $2
+        """,
+        org_id,
+        limit,
+    )
+    return [
+        (
+            row["citizen_id"],
+            QueuedReport(
+                report_id=row["report_id"],
+                subject=row["subject"],
+                record_id=row["record_id"],
+                category=row["category"],
+                source=row["source"],
+                source_event_id=row["source_event_id"],
+                message=row["message"],
+                created_at=row["created_at"],
+            ),
+        )
+        for row in rows
+    ]

@@ -108,3 +108,50 @@ __all__ = [
     "ReportStep",
     "StepKind",
 ]
+
+
+class QueuedReport(msgspec.Struct, frozen=True, kw_only=True):
+    """An open report as its institution reads it: whose record (national number), which declaration (the source
+    and id the institution sent it under), and what the person says is wrong."""
+
+    report_id: UUID
+    subject: str
+    record_id: UUID
+    category: str
+    source: str
+    source_event_id: str
+    message: str
+    created_at: datetime
+
+
+class ReportQueue(msgspec.Struct, frozen=True, kw_only=True):
+    """The institution's open reports, oldest first; answered ones leave the queue."""
+
+    items: list[QueuedReport]
+    # True when more open reports wait than were listed.
+    more: bool
+
+
+class ReportAnswerRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The institution's answer to a report: the person's national number, and the answer (1 to 4000 characters)."""
+
+    subject: str
+    answer: str
+
+
+class ReportCloseRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Closing an answered report: the person's national number."""
+
+    subject: str
+
+
+class InstitutionReportView(msgspec.Struct, frozen=True, kw_only=True):
+    """A report after the institution's step: its status and answer, as the person now sees them."""
+
+    report_id: UUID
+    record_id: UUID
+    category: str
+    status: ReportStatus
+    answer: str | None
+    created_at: datetime
+    answered_at: datetime | None

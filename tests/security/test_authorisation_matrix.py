@@ -142,6 +142,13 @@ route("GET /auth/oidc/callback", "not-configured")
 for key in ("GET /api/v1/institution/purposes", "GET /api/v1/institution/whoami", "POST /api/v1/access-events"):
     route(key, "institution")
 route("POST /api/v1/declarations", "institution")
+# The declaring institution's error reports (an empty body: 422 once the caller is let in).
+for key in (
+    "GET /api/v1/record-error-reports",
+    "POST /api/v1/record-error-reports/{report_id:uuid}/answer",
+    "POST /api/v1/record-error-reports/{report_id:uuid}/close",
+):
+    route(key, "institution")
 route("POST /api/v1/lookups", "institution:lookup", body=_lookup)
 route(
     "POST /api/v1/mandates/check",
