@@ -20,6 +20,14 @@ class PendingAlertRow(msgspec.Struct, frozen=True, kw_only=True):
     occurred_at: datetime
 
 
+class AnsweredReportRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An error report that the declaring institution has answered."""
+
+    citizen_id: UUID
+    report_id: UUID
+    answered_at: datetime
+
+
 class AnsweredContestRow(msgspec.Struct, frozen=True, kw_only=True):
     """A contested access that has its answer."""
 
@@ -79,6 +87,28 @@ async def select_unannounced_answers(
         limit,
     )
     return [msgspec.convert(dict(row), AnsweredContestRow) for row in rows]
+
+
+async def select_unannounced_report_answers(
+    conn: asyncpg.Connection, *, answered_since: datetime, limit: int
+) -> list[AnsweredReportRow]:
+    """Error reports answered since a moment whose answer has no outbox row yet, oldest answer first."""
+    rows = await conn.fetch(
+        """
+        SELECT r.citizen_id, r.report_id, r.answered_at
+        FROM record_error_reports AS r
+        WHERE r.status IN ('answered', 'closed') AND r.answered_at >= $1
+          AND NOT EXISTS (
+              SELECT FROM notification_outbox AS o
+              WHERE o.citizen_id = r.citizen_id AND o.dedup_key = 'error-report-answered:' || r.report_id::text
+          )
+        ORDER BY r.answered_at, r.report_id
+        LIMIT $2
+        """,
+        answered_since,
+        limit,
+    )
+    return [msgspec.convert(dict(row), AnsweredReportRow) for row in rows]
 
 
 async def select_access_managers(conn: asyncpg.Connection, org_id: UUID) -> list[UUID]:

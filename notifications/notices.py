@@ -74,10 +74,26 @@ async def collect_contest_answers(conn: asyncpg.Connection, *, now: datetime | N
     return written
 
 
+async def collect_report_answers(conn: asyncpg.Connection, *, now: datetime | None = None, limit: int = BATCH) -> int:
+    """Announce error reports answered recently by their institution and not announced yet; how many outbox rows."""
+    since = (now or datetime.now(UTC)) - ANSWER_WINDOW
+    written = 0
+    for answer in await notice_queries.select_unannounced_report_answers(conn, answered_since=since, limit=limit):
+        outbox_id = await enqueue_notification(
+            conn,
+            citizen_id=answer.citizen_id,
+            kind="error_report_answered",
+            dedup_key=f"error-report-answered:{answer.report_id}",
+            payload={"report_id": str(answer.report_id)},
+        )
+        written += outbox_id is not None
+    return written
+
+
 async def collect_notices(ctx: dict[str, Any]) -> dict[str, int]:
     """Worker cron: each source in transactions of its own, so one failing does not hold back the others."""
     source: ConnectionSource = ctx["connection_source"]
-    counts = {"mandate_reminders": 0, "access_alerts": 0, "contest_answers": 0}
+    counts = {"mandate_reminders": 0, "access_alerts": 0, "contest_answers": 0, "report_answers": 0}
     async with transaction(source) as conn:
         counts["mandate_reminders"] = await collect_mandate_reminders(conn)
     while True:
@@ -88,4 +104,6 @@ async def collect_notices(ctx: dict[str, Any]) -> dict[str, int]:
             break
     async with transaction(source) as conn:
         counts["contest_answers"] = await collect_contest_answers(conn)
+    async with transaction(source) as conn:
+        counts["report_answers"] = await collect_report_answers(conn)
     return counts

@@ -22,6 +22,7 @@ KIND_LABELS: Final[dict[str, str]] = {
     "mandate_expiring": N_("A mandate ending soon"),
     "access_alert": N_("An access to my data that stood out"),
     "contest_answered": N_("An answer to my question about an access"),
+    "error_report_answered": N_("An answer to an error I reported in my data"),
     "desk_session_opened": N_("An agent at a help desk opened my file"),
     "desk_mandate_code": N_("A code to confirm a mandate prepared at a help desk"),
 }

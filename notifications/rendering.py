@@ -97,6 +97,10 @@ def _contest(template: NoticeTemplate, payload: Mapping[str, Any], language: Lan
     return "default", {"contest_id": str(UUID(str(payload["contest_id"])))}
 
 
+def _report(template: NoticeTemplate, payload: Mapping[str, Any], language: Language) -> tuple[str, dict[str, str]]:
+    return "default", {"report_id": str(UUID(str(payload["report_id"])))}
+
+
 def _clock(moment: datetime, language: Language) -> str:
     """A Brussels time of day on the 24-hour clock, as the language writes it ("14:05")."""
     return format_skeleton("Hm", moment.astimezone(BRUSSELS), locale=LOCALES[language])
@@ -134,6 +138,7 @@ _VALUES: Final[dict[str, Callable[[NoticeTemplate, Mapping[str, Any], Language],
     "mandate_expiring": _mandate,
     "access_alert": _access_alert,
     "contest_answered": _contest,
+    "error_report_answered": _report,
     "desk_session_opened": _desk_session,
     "desk_mandate_code": _desk_code,
 }
@@ -216,6 +221,7 @@ SAMPLES: Final[dict[str, dict[str, dict[str, Any]]]] = {
     },
     "access_alert": {"default": {"seq": 12, "flag": "first_institution", "occurred_at": "2026-11-20T14:05:00+00:00"}},
     "contest_answered": {"default": {"contest_id": "00000000-0000-4000-8000-000000000002"}},
+    "error_report_answered": {"default": {"report_id": "00000000-0000-4000-8000-000000000003"}},
     "desk_session_opened": {
         "default": {
             "office": "Brussels help desk",

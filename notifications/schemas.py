@@ -20,6 +20,7 @@ Kind = Literal[
     "mandate_expiring",
     "access_alert",
     "contest_answered",
+    "error_report_answered",
     "desk_session_opened",
     "desk_mandate_code",
 ]

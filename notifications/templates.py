@@ -455,6 +455,43 @@ CONTEST_ANSWERED_V1 = NoticeTemplate(
     },
 )
 
+ERROR_REPORT_ANSWERED_V1 = NoticeTemplate(
+    kind="error_report_answered",
+    version=1,
+    action_path="/my-data/error-reports/{report_id}",
+    variants={
+        "default": Variant(
+            critical=False,
+            texts={
+                "nl": NoticeTexts(
+                    subject="De instelling heeft geantwoord op de fout die u meldde",
+                    body="De instelling die de gegevens aangaf, heeft geantwoord op de fout die u in uw gegevens "
+                    "meldde. Lees het antwoord bij uw melding.",
+                    action="Het antwoord lezen",
+                ),
+                "fr": NoticeTexts(
+                    subject="L'institution a répondu à l'erreur que vous avez signalée",
+                    body="L'institution qui a déclaré les données a répondu à l'erreur que vous avez signalée dans vos "
+                    "données. Lisez la réponse avec votre signalement.",
+                    action="Lire la réponse",
+                ),
+                "de": NoticeTexts(
+                    subject="Die Einrichtung hat auf den von Ihnen gemeldeten Fehler geantwortet",
+                    body="Die Einrichtung, die die Daten gemeldet hat, hat auf den Fehler geantwortet, den Sie in "
+                    "Ihren Daten gemeldet haben. Lesen Sie die Antwort bei Ihrer Meldung.",
+                    action="Antwort lesen",
+                ),
+                "en": NoticeTexts(
+                    subject="The institution has answered the error you reported",
+                    body="The institution that declared the data has answered the error you reported in your data. "
+                    "Read the answer with your report.",
+                    action="Read the answer",
+                ),
+            },
+        ),
+    },
+)
+
 DESK_SESSION_OPENED_V1 = NoticeTemplate(
     kind="desk_session_opened",
     version=1,
@@ -598,6 +635,7 @@ HISTORY: Final[dict[str, tuple[NoticeTemplate, ...]]] = {
     "mandate_expiring": (MANDATE_EXPIRING_V1,),
     "access_alert": (ACCESS_ALERT_V1,),
     "contest_answered": (CONTEST_ANSWERED_V1,),
+    "error_report_answered": (ERROR_REPORT_ANSWERED_V1,),
     "desk_session_opened": (DESK_SESSION_OPENED_V1,),
     "desk_mandate_code": (DESK_MANDATE_CODE_V1,),
 }

@@ -1,5 +1,5 @@
 """Notices owed by other areas become outbox rows once: mandates ending soon (both sides), access alerts (then
-marked delivered), contest answers; and the crons that run them and the sweep."""
+marked delivered), contest answers, answers to error reports; and the crons that run them and the sweep."""
 
 from __future__ import annotations
 
@@ -15,15 +15,20 @@ from backend.access_log.alerts import pending_alerts, set_alerts_enabled
 from backend.access_log.anomalies import record_and_flag
 from backend.access_log.contests import answer_contest, open_contest
 from backend.access_log.schemas import Accessor
+from backend.records.citizen import category_page
+from backend.records.error_reports import answer_report, report_error
 from notifications import notification_queries
 from notifications.notices import (
     collect_access_alerts,
     collect_contest_answers,
     collect_mandate_reminders,
     collect_notices,
+    collect_report_answers,
 )
 from notifications.relay import run_relay_once
 from notifications.sweeper import sweep_deliveries
+from tests.backend.records.citizen_data import make_citizen_file
+from tests.backend.records.institutions import make_institution
 from tests.conftest import source_of
 from tests.factories import (
     create_access_manager,
@@ -112,6 +117,33 @@ async def test_an_answered_contest_is_announced_once(conn: asyncpg.Connection) -
         {"contest_id": str(contest.contest_id)},
     )
     assert await collect_contest_answers(conn, now=datetime.now(UTC) + timedelta(days=40)) == 0
+
+
+async def test_an_answered_error_report_is_announced_once(conn: asyncpg.Connection) -> None:
+    onss = await make_institution(conn, "ONSS")
+    file = await make_citizen_file(conn, onss, language="fr")
+    page = await category_page(conn, file.person.person_id, "dimona", language="fr")
+    assert page is not None
+    report = await report_error(
+        conn, citizen_id=file.person.person_id, record_id=page.dimona[-1].record_id, message="Cet emploi est faux."
+    )
+    assert await collect_report_answers(conn) == 0, "not answered yet"
+    await answer_report(
+        conn,
+        org_id=onss.organisation.org_id,
+        citizen_id=file.person.person_id,
+        report_id=report.report_id,
+        answer="Corrigé.",
+    )
+    assert await collect_report_answers(conn) == 1
+    assert await collect_report_answers(conn) == 0
+    (row,) = [found for found in await _outbox(conn, file.person.person_id) if found[0] == "error_report_answered"]
+    assert row == (
+        "error_report_answered",
+        f"error-report-answered:{report.report_id}",
+        {"report_id": str(report.report_id)},
+    )
+    assert await collect_report_answers(conn, now=datetime.now(UTC) + timedelta(days=40)) == 0
 
 
 async def test_the_crons_collect_relay_and_sweep(conn: asyncpg.Connection, redis: ArqRedis) -> None:
