@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 from uuid import UUID
 
 import asyncpg
@@ -20,20 +21,25 @@ class PendingAlertRow(msgspec.Struct, frozen=True, kw_only=True):
     occurred_at: datetime
 
 
-class AnsweredReportRow(msgspec.Struct, frozen=True, kw_only=True):
-    """An error report that the declaring institution has answered."""
+class AnsweredRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A case that has its answer: a contested access, or an error report."""
 
     citizen_id: UUID
-    report_id: UUID
+    case_id: UUID
     answered_at: datetime
 
 
-class AnsweredContestRow(msgspec.Struct, frozen=True, kw_only=True):
-    """A contested access that has its answer."""
+# The answered cases the notices announce, by notice kind: the table, its case id column, and the prefix of the
+# notice's deduplication key. Fixed identifiers only: they are written into the statement below.
+ANSWERED_CASES: Final[dict[str, tuple[str, str, str]]] = {
+    "contest_answered": ("access_contests", "contest_id", "contest-answered:"),
+    "error_report_answered": ("record_error_reports", "report_id", "error-report-answered:"),
+}
 
-    citizen_id: UUID
-    contest_id: UUID
-    answered_at: datetime
+
+def answer_dedup_key(kind: str, case_id: UUID) -> str:
+    """The deduplication key of the notice announcing one case's answer."""
+    return f"{ANSWERED_CASES[kind][2]}{case_id}"
 
 
 async def claim_pending_alerts(conn: asyncpg.Connection, *, limit: int) -> list[PendingAlertRow]:
@@ -68,47 +74,27 @@ async def update_alerts_delivered(conn: asyncpg.Connection, alerts: Sequence[Pen
 
 
 async def select_unannounced_answers(
-    conn: asyncpg.Connection, *, answered_since: datetime, limit: int
-) -> list[AnsweredContestRow]:
-    """Contests answered since a moment whose answer has no outbox row yet, oldest answer first."""
+    conn: asyncpg.Connection, kind: str, *, answered_since: datetime, limit: int
+) -> list[AnsweredRow]:
+    """Cases of one kind answered since a moment whose answer has no outbox row yet, oldest answer first."""
+    table, column, prefix = ANSWERED_CASES[kind]
     rows = await conn.fetch(
-        """
-        SELECT c.citizen_id, c.contest_id, c.answered_at
-        FROM access_contests AS c
-        WHERE c.status IN ('answered', 'closed') AND c.answered_at >= $1
+        f"""
+        SELECT a.citizen_id, a.{column} AS case_id, a.answered_at
+        FROM {table} AS a
+        WHERE a.status IN ('answered', 'closed') AND a.answered_at >= $1
           AND NOT EXISTS (
               SELECT FROM notification_outbox AS o
-              WHERE o.citizen_id = c.citizen_id AND o.dedup_key = 'contest-answered:' || c.contest_id::text
+              WHERE o.citizen_id = a.citizen_id AND o.dedup_key = $3 || a.{column}::text
           )
-        ORDER BY c.answered_at, c.contest_id
+        ORDER BY a.answered_at, a.{column}
         LIMIT $2
-        """,
+        """,  # noqa: S608 (table and column come from ANSWERED_CASES, never from input)
         answered_since,
         limit,
+        prefix,
     )
-    return [msgspec.convert(dict(row), AnsweredContestRow) for row in rows]
-
-
-async def select_unannounced_report_answers(
-    conn: asyncpg.Connection, *, answered_since: datetime, limit: int
-) -> list[AnsweredReportRow]:
-    """Error reports answered since a moment whose answer has no outbox row yet, oldest answer first."""
-    rows = await conn.fetch(
-        """
-        SELECT r.citizen_id, r.report_id, r.answered_at
-        FROM record_error_reports AS r
-        WHERE r.status IN ('answered', 'closed') AND r.answered_at >= $1
-          AND NOT EXISTS (
-              SELECT FROM notification_outbox AS o
-              WHERE o.citizen_id = r.citizen_id AND o.dedup_key = 'error-report-answered:' || r.report_id::text
-          )
-        ORDER BY r.answered_at, r.report_id
-        LIMIT $2
-        """,
-        answered_since,
-        limit,
-    )
-    return [msgspec.convert(dict(row), AnsweredReportRow) for row in rows]
+    return [msgspec.convert(dict(row), AnsweredRow) for row in rows]
 
 
 async def select_access_managers(conn: asyncpg.Connection, org_id: UUID) -> list[UUID]:

@@ -58,36 +58,31 @@ async def collect_access_alerts(conn: asyncpg.Connection, *, limit: int = BATCH)
     return len(alerts)
 
 
-async def collect_contest_answers(conn: asyncpg.Connection, *, now: datetime | None = None, limit: int = BATCH) -> int:
-    """Announce contests answered recently and not announced yet; how many outbox rows were written."""
+async def _collect_answers(
+    conn: asyncpg.Connection, kind: str, payload_key: str, *, now: datetime | None, limit: int
+) -> int:
     since = (now or datetime.now(UTC)) - ANSWER_WINDOW
     written = 0
-    for answer in await notice_queries.select_unannounced_answers(conn, answered_since=since, limit=limit):
+    for answer in await notice_queries.select_unannounced_answers(conn, kind, answered_since=since, limit=limit):
         outbox_id = await enqueue_notification(
             conn,
             citizen_id=answer.citizen_id,
-            kind="contest_answered",
-            dedup_key=f"contest-answered:{answer.contest_id}",
-            payload={"contest_id": str(answer.contest_id)},
+            kind=kind,
+            dedup_key=notice_queries.answer_dedup_key(kind, answer.case_id),
+            payload={payload_key: str(answer.case_id)},
         )
         written += outbox_id is not None
     return written
+
+
+async def collect_contest_answers(conn: asyncpg.Connection, *, now: datetime | None = None, limit: int = BATCH) -> int:
+    """Announce contests answered recently and not announced yet; how many outbox rows were written."""
+    return await _collect_answers(conn, "contest_answered", "contest_id", now=now, limit=limit)
 
 
 async def collect_report_answers(conn: asyncpg.Connection, *, now: datetime | None = None, limit: int = BATCH) -> int:
     """Announce error reports answered recently by their institution and not announced yet; how many outbox rows."""
-    since = (now or datetime.now(UTC)) - ANSWER_WINDOW
-    written = 0
-    for answer in await notice_queries.select_unannounced_report_answers(conn, answered_since=since, limit=limit):
-        outbox_id = await enqueue_notification(
-            conn,
-            citizen_id=answer.citizen_id,
-            kind="error_report_answered",
-            dedup_key=f"error-report-answered:{answer.report_id}",
-            payload={"report_id": str(answer.report_id)},
-        )
-        written += outbox_id is not None
-    return written
+    return await _collect_answers(conn, "error_report_answered", "report_id", now=now, limit=limit)
 
 
 async def collect_notices(ctx: dict[str, Any]) -> dict[str, int]:

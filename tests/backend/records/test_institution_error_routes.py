@@ -50,7 +50,13 @@ async def test_the_institution_reads_its_queue_and_each_read_is_in_the_persons_l
     (item,) = body["items"]
     assert (item["report_id"], item["record_id"], item["category"]) == (report_id, record_id, "dimona")
     assert (item["subject"], item["message"]) == (file.insz, MESSAGE)
-    assert item["source"] and item["source_event_id"]
+    declared = await conn.fetchrow(
+        "SELECT source, source_event_id FROM records WHERE citizen_id = $1 AND record_id = $2",
+        file.person.person_id,
+        UUID(record_id),
+    )
+    assert declared is not None
+    assert (item["source"], item["source_event_id"]) == (declared["source"], declared["source_event_id"])
 
     after = await access_queries.select_chain(conn, file.person.person_id)
     (read,) = after[len(before) :]
