@@ -25,6 +25,7 @@ from backend.access_log import contest_queries
 from backend.access_log.anomalies import record_and_flag
 from backend.access_log.contest_schemas import ANSWER_MAX, MESSAGE_MAX, REASON_MAX, Contest, ContestStatus
 from backend.access_log.receipts import issue_receipt
+from backend.access_log.review_scope import handles
 from backend.access_log.schemas import AccessEvent, Accessor
 from backend.access_log.views import BRUSSELS
 from backend.core.errors import FieldError, Problem, validation_problem
@@ -136,11 +137,12 @@ async def add_message(conn: asyncpg.Connection, *, citizen_id: UUID, contest_id:
     return updated
 
 
-async def _reviewable(conn: asyncpg.Connection, contest_id: UUID, reviewer_id: UUID) -> Contest:
+async def _reviewable(conn: asyncpg.Connection, contest_id: UUID, reviewer: StaffMember) -> Contest:
     contest = await contest_queries.select_contest_for_update(conn, contest_id)
-    if contest is None:
+    # A case the reviewer does not handle (another organisation's) does not exist for them.
+    if contest is None or not handles(reviewer, contest.accessor_org_id):
         raise Problem(404, "There is no such case.", kind="no-such-contest")
-    if contest.citizen_id == reviewer_id:
+    if contest.citizen_id == reviewer.person_id:
         raise Problem(403, "A reviewer cannot handle a case about their own data.", kind="contest-own-data")
     return contest
 
@@ -160,24 +162,26 @@ async def _move(
     return moved
 
 
-async def answer_contest(conn: asyncpg.Connection, *, contest_id: UUID, reviewer_id: UUID, answer: str) -> Contest:
+async def answer_contest(conn: asyncpg.Connection, *, contest_id: UUID, reviewer: StaffMember, answer: str) -> Contest:
     """The reviewer's answer to the citizen (required text); stops the one-month clock."""
-    contest = await _reviewable(conn, contest_id, reviewer_id)
+    contest = await _reviewable(conn, contest_id, reviewer)
     text = _text(answer, field="answer", maximum=ANSWER_MAX, missing="Write the answer to the citizen")
-    return await _move(conn, contest, "answered", reviewer_id=reviewer_id, body=text)
+    return await _move(conn, contest, "answered", reviewer_id=reviewer.person_id, body=text)
 
 
-async def escalate_contest(conn: asyncpg.Connection, *, contest_id: UUID, reviewer_id: UUID, reason: str) -> Contest:
+async def escalate_contest(
+    conn: asyncpg.Connection, *, contest_id: UUID, reviewer: StaffMember, reason: str
+) -> Contest:
     """Escalate an open case (to the institution's data-protection officer), with the reason why."""
-    contest = await _reviewable(conn, contest_id, reviewer_id)
+    contest = await _reviewable(conn, contest_id, reviewer)
     text = _text(reason, field="reason", maximum=REASON_MAX, missing="Write why the case is escalated")
-    return await _move(conn, contest, "escalated", reviewer_id=reviewer_id, body=text)
+    return await _move(conn, contest, "escalated", reviewer_id=reviewer.person_id, body=text)
 
 
-async def close_contest(conn: asyncpg.Connection, *, contest_id: UUID, reviewer_id: UUID) -> Contest:
+async def close_contest(conn: asyncpg.Connection, *, contest_id: UUID, reviewer: StaffMember) -> Contest:
     """Close an answered case."""
-    contest = await _reviewable(conn, contest_id, reviewer_id)
-    return await _move(conn, contest, "closed", reviewer_id=reviewer_id, body=None)
+    contest = await _reviewable(conn, contest_id, reviewer)
+    return await _move(conn, contest, "closed", reviewer_id=reviewer.person_id, body=None)
 
 
 async def resolve_actor(conn: asyncpg.Connection, event: AccessEvent) -> UUID | None:
@@ -198,7 +202,7 @@ async def resolve_actor(conn: asyncpg.Connection, event: AccessEvent) -> UUID | 
 
 async def reveal_actor(conn: asyncpg.Connection, *, contest_id: UUID, reviewer: StaffMember) -> Person:
     """Reveal who made the contested access, and log that reveal in the revealed person's own access log."""
-    contest = await _reviewable(conn, contest_id, reviewer.person_id)
+    contest = await _reviewable(conn, contest_id, reviewer)
     if contest.status == "closed":
         raise Problem(409, "This case is closed; nothing can be revealed any more.", kind="contest-closed")
     event = await contest_queries.select_event(conn, contest.citizen_id, contest.event_id)

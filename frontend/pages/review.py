@@ -100,7 +100,8 @@ async def _scope_note(conn: asyncpg.Connection, reviewer: StaffMember, language:
 
 
 async def _case_in_scope(conn: asyncpg.Connection, request: Request[Any, Any, Any], contest_id: UUID) -> Contest:
-    """The case, if it exists and the reviewer handles it; otherwise the same 404 either way."""
+    """The case to show, if it exists and the reviewer handles it; otherwise the same 404 either way (the actions
+    check the same in backend.access_log.contests, on the row they lock)."""
     contest = await contest_queries.select_contest(conn, contest_id)
     if contest is None or not handles(_reviewer(request), contest.accessor_org_id):
         raise Problem(404, "There is no such case.", kind="no-such-contest")
@@ -249,14 +250,12 @@ async def review_answer(
     data: URLEncodedBody[AnswerForm],
 ) -> Response[Any]:
     """Answer the citizen (the text is required); the citizen sees it on the entry of their log."""
-    await _case_in_scope(conn, request, contest_id)
     errors = _required(
         data.answer, field_id="case-answer", missing=_("Write the answer to the citizen"), maximum=ANSWER_MAX
     )
     if errors:
         return await _case_page(request, conn, contest_id, errors=errors, values={"answer": data.answer})
-    reviewer = signed_in_user(request).person.person_id
-    await answer_contest(conn, contest_id=contest_id, reviewer_id=reviewer, answer=data.answer)
+    await answer_contest(conn, contest_id=contest_id, reviewer=_reviewer(request), answer=data.answer)
     return Redirect(path=case_url(contest_id), status_code=303)
 
 
@@ -274,14 +273,12 @@ async def review_escalate(
     data: URLEncodedBody[EscalateForm],
 ) -> Response[Any]:
     """Escalate an open case, saying why (required)."""
-    await _case_in_scope(conn, request, contest_id)
     errors = _required(
         data.reason, field_id="case-reason", missing=_("Write why you escalate the case"), maximum=REASON_MAX
     )
     if errors:
         return await _case_page(request, conn, contest_id, errors=errors, values={"reason": data.reason})
-    reviewer = signed_in_user(request).person.person_id
-    await escalate_contest(conn, contest_id=contest_id, reviewer_id=reviewer, reason=data.reason)
+    await escalate_contest(conn, contest_id=contest_id, reviewer=_reviewer(request), reason=data.reason)
     return Redirect(path=case_url(contest_id), status_code=303)
 
 
@@ -296,8 +293,7 @@ async def review_close(
     request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], contest_id: FromPath[UUID]
 ) -> Response[Any]:
     """Close an answered case."""
-    await _case_in_scope(conn, request, contest_id)
-    await close_contest(conn, contest_id=contest_id, reviewer_id=signed_in_user(request).person.person_id)
+    await close_contest(conn, contest_id=contest_id, reviewer=_reviewer(request))
     return Redirect(path=case_url(contest_id), status_code=303)
 
 
@@ -312,7 +308,6 @@ async def review_reveal(
     request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection], contest_id: FromPath[UUID]
 ) -> Response[Any]:
     """Reveal who stands behind the access's pseudonymous reference; logged in that person's access log."""
-    await _case_in_scope(conn, request, contest_id)
     await reveal_actor(conn, contest_id=contest_id, reviewer=_reviewer(request))
     return Redirect(path=f"{case_url(contest_id)}#case-history", status_code=303)
 

@@ -15,6 +15,7 @@ from backend.access_log.alerts import pending_alerts, set_alerts_enabled
 from backend.access_log.anomalies import record_and_flag
 from backend.access_log.contests import answer_contest, open_contest
 from backend.access_log.schemas import Accessor
+from backend.core.identity import queries as identity_queries
 from backend.records.citizen import category_page
 from backend.records.error_reports import answer_report, report_error
 from notifications import notification_queries
@@ -95,7 +96,8 @@ async def test_access_alerts_are_handed_over_once_and_marked_delivered(conn: asy
 
 async def test_an_answered_contest_is_announced_once(conn: asyncpg.Connection) -> None:
     person = await create_person(conn, language="de")
-    reviewer = await create_staff(conn, "reviewer")
+    reviewer = await identity_queries.select_staff(conn, (await create_staff(conn, "reviewer")).person_id)
+    assert reviewer is not None
     organisation = await create_organisation(conn, kind="institution", code="ONEMNOTE")
     event = await record_and_flag(
         conn,
@@ -107,7 +109,7 @@ async def test_an_answered_contest_is_announced_once(conn: asyncpg.Connection) -
     )
     contest = await open_contest(conn, citizen_id=person.person_id, event_id=event.event_id, key=KEY)
     assert await collect_contest_answers(conn) == 0, "not answered yet"
-    await answer_contest(conn, contest_id=contest.contest_id, reviewer_id=reviewer.person_id, answer="Dimona check.")
+    await answer_contest(conn, contest_id=contest.contest_id, reviewer=reviewer, answer="Dimona check.")
     assert await collect_contest_answers(conn) == 1
     assert await collect_contest_answers(conn) == 0
     (row,) = await _outbox(conn, person.person_id)

@@ -113,12 +113,12 @@ async def test_a_second_contest_of_the_same_event_is_refused_while_one_waits_for
     assert refused.value.contest.contest_id == first.contest_id
     assert refused.value.status == 409
 
-    await escalate_contest(conn, contest_id=first.contest_id, reviewer_id=reviewer.person_id, reason="ask the DPO")
+    await escalate_contest(conn, contest_id=first.contest_id, reviewer=reviewer, reason="ask the DPO")
     with pytest.raises(ContestAlreadyPending):
         await open_contest(conn, citizen_id=person.person_id, event_id=event.event_id, key=KEY)
 
     # Once answered, the citizen may ask again (not satisfied with the answer): a new case, a new deadline.
-    await answer_contest(conn, contest_id=first.contest_id, reviewer_id=reviewer.person_id, answer="Because …")
+    await answer_contest(conn, contest_id=first.contest_id, reviewer=reviewer, answer="Because …")
     second = await open_contest(conn, citizen_id=person.person_id, event_id=event.event_id, key=KEY)
     assert second.contest_id != first.contest_id
 
@@ -152,26 +152,26 @@ async def test_a_case_only_moves_forward(conn: asyncpg.Connection) -> None:
     reviewer = await _reviewer(conn)
     event = await _institution_event(conn, person)
     contest = await open_contest(conn, citizen_id=person.person_id, event_id=event.event_id, key=KEY)
-    who = reviewer.person_id
+    who = reviewer
 
     with pytest.raises(Problem) as early:
-        await close_contest(conn, contest_id=contest.contest_id, reviewer_id=who)
+        await close_contest(conn, contest_id=contest.contest_id, reviewer=who)
     assert early.value.status == 409, "a case is closed only once answered"
     with pytest.raises(Problem) as empty:
-        await answer_contest(conn, contest_id=contest.contest_id, reviewer_id=who, answer="   ")
+        await answer_contest(conn, contest_id=contest.contest_id, reviewer=who, answer="   ")
     assert empty.value.status == 422
     assert [error.field for error in empty.value.errors] == ["answer"]
 
-    answered = await answer_contest(conn, contest_id=contest.contest_id, reviewer_id=who, answer=" For your pension. ")
+    answered = await answer_contest(conn, contest_id=contest.contest_id, reviewer=who, answer=" For your pension. ")
     assert (answered.status, answered.answer) == ("answered", "For your pension.")
     assert answered.answered_at is not None
     with pytest.raises(Problem) as back:
-        await escalate_contest(conn, contest_id=contest.contest_id, reviewer_id=who, reason="late")
+        await escalate_contest(conn, contest_id=contest.contest_id, reviewer=who, reason="late")
     assert back.value.status == 409
-    closed = await close_contest(conn, contest_id=contest.contest_id, reviewer_id=who)
+    closed = await close_contest(conn, contest_id=contest.contest_id, reviewer=who)
     assert closed.status == "closed"
     with pytest.raises(Problem):
-        await answer_contest(conn, contest_id=contest.contest_id, reviewer_id=who, answer="again")
+        await answer_contest(conn, contest_id=contest.contest_id, reviewer=who, answer="again")
 
     history = await contest_queries.select_history(conn, person.person_id, contest.contest_id)
     assert [(step.kind, step.status_left, step.status_entered) for step in history] == [
@@ -186,7 +186,7 @@ async def test_the_database_keeps_the_history_forward_and_append_only(conn: asyn
     reviewer = await _reviewer(conn)
     event = await _institution_event(conn, person)
     contest = await open_contest(conn, citizen_id=person.person_id, event_id=event.event_id, key=KEY)
-    await answer_contest(conn, contest_id=contest.contest_id, reviewer_id=reviewer.person_id, answer="Because.")
+    await answer_contest(conn, contest_id=contest.contest_id, reviewer=reviewer, answer="Because.")
     ids = (person.person_id, contest.contest_id, reviewer.person_id)
     insert_step = (
         "INSERT INTO access_contest_events (citizen_id, contest_id, step, kind, status_left, status_entered, "
@@ -249,7 +249,7 @@ async def test_a_reviewer_cannot_handle_a_case_about_their_own_data(conn: asyncp
     event = await _institution_event(conn, reviewer_person)
     contest = await open_contest(conn, citizen_id=reviewer.person_id, event_id=event.event_id, key=KEY)
     with pytest.raises(Problem) as refused:
-        await answer_contest(conn, contest_id=contest.contest_id, reviewer_id=reviewer.person_id, answer="fine")
+        await answer_contest(conn, contest_id=contest.contest_id, reviewer=reviewer, answer="fine")
     assert refused.value.status == 403
 
 
