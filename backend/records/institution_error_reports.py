@@ -14,8 +14,8 @@ from uuid import UUID
 
 import asyncpg
 
+from backend.access_log.bulk import NewAccess, record_accesses
 from backend.access_log.schemas import Accessor
-from backend.access_log.service import record_access
 from backend.core.auth.assertions import InstitutionCaller
 from backend.core.errors import Problem
 from backend.core.identity.queries import select_person_by_insz
@@ -35,26 +35,28 @@ QUEUE_LIMIT: Final = 100
 RECTIFICATION_BASIS: Final = "GDPR art. 16 (right to rectification)"
 
 
-def _accessor(caller: InstitutionCaller) -> Accessor:
-    return Accessor(kind="institution", org_id=caller.org_id, client_id=caller.client_id)
-
-
 async def open_queue(conn: asyncpg.Connection, caller: InstitutionCaller, *, limit: int = QUEUE_LIMIT) -> ReportQueue:
     """The institution's open reports, oldest first, each read logged in the person's access log."""
     found = await queries.select_open_queue(conn, caller.org_id, limit=limit + 1)
     shown = found[:limit]
-    for citizen_id, report in shown:
-        await record_access(
-            conn,
-            citizen_id=citizen_id,
-            accessor=_accessor(caller),
-            action="read",
-            channel="api",
-            categories=[report.category],
-            record_refs=[str(report.record_id)],
-            legal_basis_ref=RECTIFICATION_BASIS,
-            case_ref=str(report.report_id),
-        )
+    accessor = Accessor(kind="institution", org_id=caller.org_id, client_id=caller.client_id)
+    # Up to a hundred people's logs: one batch (the bulk path builds the same chains in a few round trips).
+    await record_accesses(
+        conn,
+        [
+            NewAccess(
+                citizen_id=citizen_id,
+                accessor=accessor,
+                action="read",
+                channel="api",
+                categories=(report.category,),
+                record_refs=(str(report.record_id),),
+                legal_basis_ref=RECTIFICATION_BASIS,
+                case_ref=str(report.report_id),
+            )
+            for citizen_id, report in shown
+        ],
+    )
     return ReportQueue(items=[report for _, report in shown], more=len(found) > limit)
 
 
