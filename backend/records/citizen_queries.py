@@ -5,7 +5,6 @@ Every statement is scoped by the citizen in its WHERE clause; none of them write
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Final
@@ -179,7 +178,7 @@ async def select_institutions_with_purposes(conn: asyncpg.Connection, codes: Seq
     return document
 
 
-@functools.lru_cache(maxsize=64)
 def institutions_with_purposes(document: str) -> tuple[tuple[Organisation, Purpose | None], ...]:
-    """The pairs of a `select_institutions_with_purposes` document as organisations and their purposes."""
+    """The pairs of a `select_institutions_with_purposes` document as organisations and their purposes (decoded
+    once per version of the data: its caller, `citizen._recipient_views`, is cached by the document)."""
     return msgspec.json.decode(document, type=tuple[tuple[Organisation, Purpose | None], ...])
