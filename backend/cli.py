@@ -216,10 +216,17 @@ def command_web(settings: Settings) -> int:
 
 
 def web_app_factory() -> Any:
-    """Uvicorn's factory: builds the app from the environment in each web process."""
-    from backend.app import create_app
+    """Uvicorn's factory: builds the app from the environment in each web process.
 
-    return create_app(load_settings())
+    Once the process has started (pools open), its long-lived objects are frozen out of the garbage collector's
+    way (backend.core.heap).
+    """
+    from backend.app import create_app
+    from backend.core.heap import settle_heap
+
+    app = create_app(load_settings())
+    app.on_startup.append(settle_heap)
+    return app
 
 
 def command_worker(settings: Settings) -> int:
