@@ -1,8 +1,9 @@
 """What is held about me, at national scale: the records overview as JSON against a bare handler.
 
 Runs on the national-scale database (a million people, a few million Dimona declarations). The bare handler
-runs the same session-row SELECT and the same per-category summary query of the person's records, then returns
-the bytes Vitrine answered.
+runs the same session-row SELECT and the same per-category summary statement of the person's records (which also
+reads the reference data version, so Vitrine reads the institutions and purposes only when they change), then
+returns the bytes Vitrine answered.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from gettext import NullTranslations
-from typing import TypeVar
+from typing import Final, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -49,19 +49,41 @@ from backend.records.flexi import flexi_ceiling_for_year
 from backend.records.registry import REGISTRY, Registry
 from backend.records.schemas import FlexiCounter
 
+# The institutions-with-purposes documents this process has read, by (reference data version, institution codes).
+# A version number is never reused (migration 0013), so an entry can only ever be right for its key; a handful
+# of versions and code sets exist at any time, and the map is emptied should that ever not hold.
+_REFERENCE_DOCUMENTS: dict[tuple[int, tuple[str, ...]], str] = {}
+_REFERENCE_DOCUMENTS_KEPT: Final = 64
+
+
+async def _reference_document(conn: asyncpg.Connection, codes: tuple[str, ...], version: int | None) -> str:
+    """The institutions-with-purposes document: the one kept for `version` when there is one, else read now."""
+    if version is not None:
+        kept = _REFERENCE_DOCUMENTS.get((version, codes))
+        if kept is not None:
+            return kept
+    read = await citizen_queries.select_institutions_with_purposes(conn, codes)
+    if len(_REFERENCE_DOCUMENTS) >= _REFERENCE_DOCUMENTS_KEPT:
+        _REFERENCE_DOCUMENTS.clear()
+    # Kept under the version read with it: when a change was committed between the caller's statement and this
+    # one, this is the newer data, and the next request (which reads the newer version) finds it.
+    _REFERENCE_DOCUMENTS[(read.version, codes)] = read.document
+    return read.document
+
 
 async def recipients_by_category(
-    conn: asyncpg.Connection, categories: Sequence[Category], language: str
+    conn: asyncpg.Connection, categories: Sequence[Category], language: str, *, reference_version: int | None = None
 ) -> dict[str, list[RecipientView]]:
     """Who receives each category and why: the registry's recipients, with their registered purpose's legal basis.
 
     A recipient is "in effect" only when the institution has an active purpose that covers the category: the same
-    two conditions an institution's look-up must meet.
+    two conditions an institution's look-up must meet. Given the current `reference_version` (read in the
+    caller's own statement), the institutions and purposes are not read again unless they changed.
     """
-    codes = sorted({recipient.institution for category in categories for recipient in category.recipients})
-    # Institutions and their active purposes in one round trip (this runs for every overview and category page);
+    codes = tuple(sorted({recipient.institution for category in categories for recipient in category.recipients}))
+    # Institutions and their active purposes in one round trip, only when their version is new to this process;
     # the views are made once per version of that reference data, language and set of categories.
-    document = await citizen_queries.select_institutions_with_purposes(conn, codes)
+    document = await _reference_document(conn, codes, reference_version)
     recipients = tuple((category.code, category.recipients) for category in categories)
     views = _recipient_views(current_catalogue(), language, recipients, document)
     return {code: list(found) for code, found in views.items()}
@@ -129,10 +151,9 @@ def category_card(
 async def _cards(
     conn: asyncpg.Connection, citizen_id: UUID, categories: Sequence[Category], language: str
 ) -> dict[str, CategoryCard]:
-    summaries = {
-        summary.category: summary for summary in await citizen_queries.select_category_summaries(conn, citizen_id)
-    }
-    recipients = await recipients_by_category(conn, categories, language)
+    counts = await citizen_queries.select_category_summaries(conn, citizen_id)
+    summaries = {summary.category: summary for summary in counts.summaries}
+    recipients = await recipients_by_category(conn, categories, language, reference_version=counts.reference_version)
     return {
         category.code: category_card(category, summaries.get(category.code), recipients[category.code], language)
         for category in categories

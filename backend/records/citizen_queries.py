@@ -51,17 +51,38 @@ def _own_records(rows: list[asyncpg.Record]) -> list[OwnRecord]:
     return [msgspec.convert(dict(row), OwnRecord) for row in rows]
 
 
-async def select_category_summaries(conn: asyncpg.Connection, citizen_id: UUID) -> list[CategorySummary]:
-    """Per category of a person's records: the number that count now, and the time of the latest declaration."""
+class OverviewCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """A person's summaries per category, and the version of the reference data as of the same statement."""
+
+    reference_version: int
+    summaries: list[CategorySummary]
+
+
+async def select_category_summaries(conn: asyncpg.Connection, citizen_id: UUID) -> OverviewCounts:
+    """Per category of a person's records: the number that count now, and the time of the latest declaration;
+    with the reference data's version (migration 0013), so the overview needs no other statement while the
+    institutions and purposes it shows have not changed."""
     rows = await conn.fetch(
         """
-        SELECT category, count(*) FILTER (WHERE status = 'active') AS active_records,
-               max(occurred_at) AS last_declared_at
-        FROM records WHERE citizen_id = $1 GROUP BY category
+        SELECT v.version, s.category, s.active_records, s.last_declared_at
+        FROM reference_data_version AS v
+        LEFT JOIN (
+            SELECT category, count(*) FILTER (WHERE status = 'active') AS active_records,
+                   max(occurred_at) AS last_declared_at
+            FROM records WHERE citizen_id = $1 GROUP BY category
+        ) AS s ON true
         """,
         citizen_id,
     )
-    return [msgspec.convert(dict(row), CategorySummary) for row in rows]
+    # One row even for a person without records (the version, and nulls).
+    return OverviewCounts(
+        reference_version=rows[0][0],
+        summaries=[
+            CategorySummary(category=row[1], active_records=row[2], last_declared_at=row[3])
+            for row in rows
+            if row[1] is not None
+        ],
+    )
 
 
 async def select_active_own_records(
@@ -150,17 +171,26 @@ async def select_organisations_by_id(conn: asyncpg.Connection, org_ids: Sequence
     return [msgspec.convert(dict(row), Organisation) for row in rows]
 
 
-async def select_institutions_with_purposes(conn: asyncpg.Connection, codes: Sequence[str]) -> str:
-    """The institutions with these codes, each with every active registered purpose it has (one pair per
-    purpose; an institution without any comes once, with null), in one round trip, as one JSON document.
+class ReferenceDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """The institutions-with-purposes JSON document, and the reference data version it is as of."""
 
-    Every overview and category page reads this same small piece of reference data: as one text value it is
-    compared by equality, so decoding it is done once per version of the data (`institutions_with_purposes`),
-    while what is shown always comes from what the database holds now.
+    version: int
+    document: str
+
+
+async def select_institutions_with_purposes(conn: asyncpg.Connection, codes: Sequence[str]) -> ReferenceDocument:
+    """The institutions with these codes, each with every active registered purpose it has (one pair per
+    purpose; an institution without any comes once, with null), in one round trip, as one JSON document, with
+    the version of the reference data read in the same statement.
+
+    Every overview and category page shows this same small piece of reference data: as one text value it is
+    decoded once per version of the data (`institutions_with_purposes`), and callers that know the current
+    version (`select_category_summaries`) need not read it again until it changes.
     """
-    document: str = await conn.fetchval(
+    row = await conn.fetchrow(
         """
-        SELECT coalesce(json_agg(json_build_array(
+        SELECT (SELECT version FROM reference_data_version),
+            coalesce(json_agg(json_build_array(
             json_build_object('org_id', o.org_id, 'kbo', o.kbo, 'kind', o.kind, 'code', o.code,
                               'name_nl', o.name_nl, 'name_fr', o.name_fr, 'name_de', o.name_de),
             CASE WHEN p.code IS NOT NULL THEN
@@ -175,7 +205,8 @@ async def select_institutions_with_purposes(conn: asyncpg.Connection, codes: Seq
         """,
         list(codes),
     )
-    return document
+    assert row is not None  # an aggregate without GROUP BY always answers one row
+    return ReferenceDocument(version=row[0], document=row[1])
 
 
 def institutions_with_purposes(document: str) -> tuple[tuple[Organisation, Purpose | None], ...]:

@@ -71,6 +71,7 @@ REFERENCE: Final = frozenset(
         "people",
         "person_identifiers",
         "purposes",
+        "reference_data_version",
         "staff_members",
     }
 )
