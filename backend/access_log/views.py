@@ -341,6 +341,12 @@ def _listed(labels: tuple[str, ...], language: str) -> str:
     return format_list(list(labels), locale=babel_locale(language))
 
 
+@functools.lru_cache(maxsize=1024)
+def _what_listed(what: tuple[CategoryEntry, ...], language: str) -> str:
+    # The categories of an entry as the sentence lists them ("your A, B and C"), once per set of categories.
+    return _listed(tuple(item.label for item in what), language)
+
+
 class _Labels(msgspec.Struct, frozen=True):
     """The fixed words of entries in one catalogue: describing an entry is then a few dictionary look-ups."""
 
@@ -384,7 +390,7 @@ def _sentence(
     event = row.event
     values = {
         "who": who.name,
-        "what": _listed(tuple(item.label for item in what), language) if what else labels.data,
+        "what": _what_listed(what, language) if what else labels.data,
         "date": date_label(when, "long", language),
     }
     if event.outcome == "denied":
