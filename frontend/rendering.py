@@ -7,6 +7,7 @@ from here, so a page handler passes only what is its own.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar
 from urllib.parse import quote
@@ -34,6 +35,15 @@ TEMPLATE_DIR: Final = Path(__file__).parent / "templates"
 LOCALE_DIR: Final = Path(__file__).parent / "locale"
 
 
+def isoformat(value: date) -> str:
+    """`{{ moment|isoformat }}`: a date or datetime as ISO 8601 (for `<time datetime>` and anchors).
+
+    A filter is a plain call in the compiled template; `{{ moment.isoformat() }}` goes through `Context.call`,
+    which looks for context-passing markers first: a measurable share of a page that writes fifty times.
+    """
+    return value.isoformat()
+
+
 def create_environment(*, auto_reload: bool = False, language: i18n.Language | None = None) -> Environment:
     """A strict, autoescaping environment with gettext bound to the current request's language.
 
@@ -58,6 +68,7 @@ def create_environment(*, auto_reload: bool = False, language: i18n.Language | N
     )
     # Same answers as the newstyle gettext just installed, at the cost of a dictionary look-up for constant text.
     install_template_messages(environment)
+    environment.filters["isoformat"] = isoformat
     environment.globals["static_url"] = static_url
     environment.globals["language_name"] = i18n.language_name
     return environment
