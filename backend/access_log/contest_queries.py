@@ -286,10 +286,12 @@ async def select_queue(
     *,
     statuses: Sequence[ContestStatus],
     limit: int,
+    offset: int = 0,
     accessor_org_id: UUID | None = None,
 ) -> list[tuple[Contest, Organisation | None]]:
-    """Cases in the given statuses with the organisation that accessed: overdue first, then by deadline; only the
-    cases about one organisation's accesses when `accessor_org_id` is given (backend.access_log.review_scope)."""
+    """Cases in the given statuses with the organisation that accessed: overdue first, then by deadline, `limit`
+    of them after the first `offset`; only the cases about one organisation's accesses when `accessor_org_id` is
+    given (backend.access_log.review_scope)."""
     rows = await conn.fetch(
         """
         SELECT c.citizen_id, c.contest_id, c.seq, c.event_id, c.event_hash, c.receipt, c.accessor_org_id, c.status,
@@ -299,11 +301,12 @@ async def select_queue(
         LEFT JOIN organisations AS o ON o.org_id = c.accessor_org_id
         WHERE c.status = ANY ($1::text[]) AND ($3::uuid IS NULL OR c.accessor_org_id = $3)
         ORDER BY (c.status IN ('open', 'escalated') AND c.due_at < now()) DESC, c.due_at, c.contest_id
-        LIMIT $2
+        LIMIT $2 OFFSET $4
         """,
         list(statuses),
         limit,
         accessor_org_id,
+        offset,
     )
     queue: list[tuple[Contest, Organisation | None]] = []
     for row in rows:
@@ -312,6 +315,31 @@ async def select_queue(
             organisation = msgspec.convert({name: row[name] for name in _ORGANISATION_FIELDS}, Organisation)
         queue.append((msgspec.convert({name: row[name] for name in CONTEST_COLUMNS}, Contest), organisation))
     return queue
+
+
+class QueueCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """How many cases a queue holds, and how many of them are past their deadline."""
+
+    total: int
+    overdue: int
+
+
+async def count_queue(
+    conn: asyncpg.Connection, *, statuses: Sequence[ContestStatus], accessor_org_id: UUID | None = None
+) -> QueueCounts:
+    """The size of the queue `select_queue` pages through, and its late cases (waiting past their deadline)."""
+    row = await conn.fetchrow(
+        """
+        SELECT count(*) AS total,
+               count(*) FILTER (WHERE c.status IN ('open', 'escalated') AND c.due_at < now()) AS overdue
+        FROM access_contests AS c
+        WHERE c.status = ANY ($1::text[]) AND ($2::uuid IS NULL OR c.accessor_org_id = $2)
+        """,
+        list(statuses),
+        accessor_org_id,
+    )
+    assert row is not None  # an aggregate without GROUP BY always answers one row
+    return QueueCounts(total=row["total"], overdue=row["overdue"])
 
 
 async def select_member_by_pseudonym(conn: asyncpg.Connection, org_id: UUID, pseudonym: str) -> UUID | None:

@@ -11,6 +11,7 @@ the case's history.
 from __future__ import annotations
 
 from typing import Any, Final, Literal
+from urllib.parse import urlencode
 from uuid import UUID
 
 import asyncpg
@@ -41,7 +42,8 @@ from backend.core.identity.schemas import StaffMember
 from frontend.pages.access_log_contest import event_entry
 from frontend.rendering import page
 
-QUEUE_SIZE: Final = 200
+# Cases per page of the queue: the most urgent come first, the rest page by page.
+QUEUE_PAGE: Final = 50
 QueueFilter = Literal["pending", "answered", "closed", "all"]
 QUEUE_STATUSES: Final[dict[str, tuple[ContestStatus, ...]]] = {
     "pending": ("open", "escalated"),
@@ -108,18 +110,28 @@ async def _case_in_scope(conn: asyncpg.Connection, request: Request[Any, Any, An
     return contest
 
 
+def _page_number(value: str | None) -> int:
+    """The page asked for: a positive whole number; anything else (an edited address) is the first page."""
+    return int(value) if value and value.isdigit() and 0 < int(value) < 1_000_000 else 1
+
+
 @get("/review", name="review-queue", guards=[requires_reviewer], include_in_schema=False)
 async def review_queue(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]) -> Template:
-    """Contested accesses the reviewer handles, overdue first (highlighted), then by answer deadline."""
+    """Contested accesses the reviewer handles, overdue first (highlighted), then by answer deadline, a page of
+    QUEUE_PAGE at a time, with how many there are and how many are late in the whole queue."""
     requested = request.query_params.get("status", "pending")
     current = requested if requested in QUEUE_STATUSES else "pending"
+    number = _page_number(request.query_params.get("page"))
     language = current_language()
     reviewer = _reviewer(request)
+    scope = reviewed_organisation(reviewer)
+    counts = await contest_queries.count_queue(conn, statuses=QUEUE_STATUSES[current], accessor_org_id=scope)
     rows = await contest_queries.select_queue(
         conn,
         statuses=QUEUE_STATUSES[current],
-        limit=QUEUE_SIZE,
-        accessor_org_id=reviewed_organisation(reviewer),
+        limit=QUEUE_PAGE,
+        offset=(number - 1) * QUEUE_PAGE,
+        accessor_org_id=scope,
     )
     now = await contest_queries.select_now(conn)
     views = [
@@ -127,13 +139,23 @@ async def review_queue(request: Request[Any, Any, Any], conn: NamedDependency[as
         for contest, organisation in rows
     ]
     cases = [{"contest": view, "url": case_url(view.contest_id)} for view in views]
+    first = (number - 1) * QUEUE_PAGE + 1
+
+    def page_url(wanted: int) -> str:
+        return f"/review?{urlencode({'status': current, 'page': wanted})}"
+
     return page(
         request,
         "pages/review/queue.html",
         cases=cases,
-        overdue=sum(1 for view in views if view.overdue),
+        overdue=counts.overdue,
+        total=counts.total,
+        shown_from=first,
+        shown_to=first + len(cases) - 1,
+        previous_url=page_url(number - 1) if number > 1 else None,
+        next_url=page_url(number + 1) if first + len(cases) <= counts.total and cases else None,
+        paged=number > 1,
         choices=_queue_choices(current),
-        limit=QUEUE_SIZE,
         scope_note=await _scope_note(conn, reviewer, language),
     )
 

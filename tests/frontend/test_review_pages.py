@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 import httpx
+from cryptography.hazmat.primitives.asymmetric import ec
 from litestar import Litestar, Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
@@ -18,6 +19,7 @@ from litestar.response import Template
 from backend.access_log import contest_queries, queries
 from backend.access_log.anomalies import record_and_flag
 from backend.access_log.contest_views import describe_contest
+from backend.access_log.contests import open_contest
 from backend.access_log.schemas import Accessor
 from backend.access_log.service import record_access
 from backend.access_log.views import LogFilters, citizen_log_page
@@ -28,6 +30,7 @@ from backend.core.identity.schemas import Organisation, Person
 from backend.core.settings import Settings
 from frontend.pages import access_log_contest
 from frontend.pages.access_log import access_log_page
+from frontend.pages.review import QUEUE_PAGE
 from frontend.rendering import create_environment
 from tests.factories import (
     TEST_SECRET,
@@ -424,3 +427,44 @@ async def test_the_wired_log_shows_the_case_on_the_entry_the_alerts_notice_and_t
     assert "Waiting for an answer" in page.text
     assert page.text.count('class="access-entry__contest-form"') == 1, "the pending entry has no button"
     assert 'href="/access-log/made-by-me"' in page.text
+
+
+async def test_the_queue_pages_through_every_case_and_counts_the_late_ones_in_all_of_them(
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+) -> None:
+    onem = await _onem(conn)
+    citizen = await create_person(conn, language="en")
+    key = ec.generate_private_key(ec.SECP256R1())
+    opened = []
+    for _ in range(QUEUE_PAGE + 2):
+        event = await _access(conn, citizen, onem)
+        opened.append(await open_contest(conn, citizen_id=citizen.person_id, event_id=event.event_id, key=key))
+    # The three opened last are late: they come first, whatever page they would otherwise fall on.
+    late = [contest.contest_id for contest in opened[-3:]]
+    await conn.execute(
+        "UPDATE access_contests SET opened_at = now() - interval '40 days', due_at = now() - interval '9 days'"
+        " WHERE contest_id = ANY($1::uuid[])",
+        late,
+    )
+    await sign_in_client(client, conn, settings.secret_key, await _reviewer_of(conn, onem))
+
+    first = (await client.get("/review")).text
+    assert f"Cases 1 to {QUEUE_PAGE} of {QUEUE_PAGE + 2}." in first
+    assert "3 cases are past their deadline." in first
+    assert all(f'href="/review/cases/{contest_id}"' in first for contest_id in late)
+    assert 'href="/review?status=pending&amp;page=2" class="access-log__page-link" rel="next"' in first
+    assert 'rel="prev"' not in first
+
+    second = (await client.get("/review?status=pending&page=2")).text
+    assert f"Cases {QUEUE_PAGE + 1} to {QUEUE_PAGE + 2} of {QUEUE_PAGE + 2}." in second
+    assert "3 cases are past their deadline." in second
+    shown = set(re.findall(r'href="/review/cases/([0-9a-f-]{36})"', first + second))
+    assert shown == {str(contest.contest_id) for contest in opened}
+    assert 'href="/review?status=pending&amp;page=1" class="access-log__page-link" rel="prev"' in second
+    assert 'rel="next"' not in second
+
+    beyond = (await client.get("/review?status=pending&page=3")).text
+    assert "There are no more cases here." in beyond
+    assert 'href="/review?status=pending&amp;page=2" class="access-log__page-link" rel="prev"' in beyond
+    # An edited address is the first page, not an error.
+    assert f"Cases 1 to {QUEUE_PAGE} of" in (await client.get("/review?page=-4")).text
