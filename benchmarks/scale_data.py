@@ -161,20 +161,24 @@ def _access(rng: random.Random, purposes: Sequence[Purpose], citizen: uuid.UUID,
     return fields
 
 
+HEAD_COLUMNS: Final = ("citizen_id", "last_seq", "last_hash", "org_ids")
+
+
 def block_events(
     citizens: Sequence[uuid.UUID],
     purposes: Sequence[Purpose],
     seed: int,
     mean: float,
     reference: uuid.UUID | None = None,
-) -> tuple[list[tuple[Any, ...]], list[tuple[uuid.UUID, int, bytes]]]:
-    """The events of a block of citizens (rows in EVENT_COLUMNS order) and each citizen's head, chained.
+) -> tuple[list[tuple[Any, ...]], list[tuple[uuid.UUID, int, bytes, list[uuid.UUID]]]]:
+    """The events of a block of citizens (rows in EVENT_COLUMNS order) and each citizen's head, chained, with the
+    organisations of the log in order of first appearance (HEAD_COLUMNS).
 
     The reference citizen, when in the block, gets a log drawn from its own seed: the same whatever the mean.
     """
     block_rng = random.Random(seed)
     rows: list[tuple[Any, ...]] = []
-    heads: list[tuple[uuid.UUID, int, bytes]] = []
+    heads: list[tuple[uuid.UUID, int, bytes, list[uuid.UUID]]] = []
     for citizen in citizens:
         if citizen == reference:
             rng = random.Random(_REFERENCE_SEED)
@@ -185,6 +189,7 @@ def block_events(
         if count == 0:
             continue
         last_hash = GENESIS
+        organisations: dict[uuid.UUID, None] = {}
         for seq, occurred in enumerate(_moments(rng, count), start=1):
             fields = _access(rng, purposes, citizen, rng.getrandbits(30))
             fields.update(
@@ -197,8 +202,10 @@ def block_events(
             digest = event_hash(last_hash, fields)
             fields.update(prev_hash=last_hash, hash=digest)
             rows.append(tuple(fields[column] for column in EVENT_COLUMNS))
+            if fields["actor_org_id"] is not None:
+                organisations.setdefault(fields["actor_org_id"])
             last_hash = digest
-        heads.append((citizen, count, last_hash))
+        heads.append((citizen, count, last_hash, list(organisations)))
     return rows, heads
 
 
@@ -289,9 +296,7 @@ async def _fill_events(conn: asyncpg.Connection, citizens: Sequence[uuid.UUID], 
         rows, heads = block_events(block, purposes, seed=block_start, mean=mean, reference=citizens[0])
         async with conn.transaction():
             await conn.copy_records_to_table("access_events", records=rows, columns=list(EVENT_COLUMNS))
-            await conn.copy_records_to_table(
-                "access_log_heads", records=heads, columns=["citizen_id", "last_seq", "last_hash"]
-            )
+            await conn.copy_records_to_table("access_log_heads", records=heads, columns=list(HEAD_COLUMNS))
         written += len(rows)
         rate = written / max(time.monotonic() - started, 1e-6)
         print(f"  access events: block {block_start // BLOCK_CITIZENS + 1}, {written:,} written ({rate:,.0f}/s)")

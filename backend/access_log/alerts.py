@@ -52,16 +52,4 @@ async def pending_alerts(
         ]
 
 
-async def alerts_view(
-    conn: asyncpg.Connection, citizen_id: UUID, *, language: Language, limit: int = PENDING_SHOWN
-) -> tuple[bool, list[PendingAlert]]:
-    """Whether the citizen's alerts are on, and their undelivered alerts (as `pending_alerts`), read together."""
-    enabled, rows = await anomaly_queries.select_alerts_view(conn, citizen_id, limit=limit)
-    with speaking(language):
-        return enabled, [
-            PendingAlert(seq=row.event.seq, flag=flag, flag_label=flag_label(flag), entry=describe(row, language))
-            for row, flag in rows
-        ]
-
-
-__all__ = ["PENDING_SHOWN", "PendingAlert", "alerts_enabled", "alerts_view", "pending_alerts", "set_alerts_enabled"]
+__all__ = ["PENDING_SHOWN", "PendingAlert", "alerts_enabled", "pending_alerts", "set_alerts_enabled"]

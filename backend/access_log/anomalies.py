@@ -20,6 +20,7 @@ import asyncpg
 import msgspec
 
 from backend.access_log import anomaly_queries
+from backend.access_log.anomaly_queries import FlagCursor
 from backend.access_log.schemas import AccessEvent, ActorKind
 from backend.access_log.service import record_access
 from backend.access_log.views import BRUSSELS, LogEntry, capitalised, describe, speaking
@@ -167,20 +168,52 @@ def flag_label(flag: str) -> str:
     return flag if label is None else gettext(label)
 
 
+class FlaggedPage(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of flagged events, and where the next (older) page starts when there is one."""
+
+    events: list[FlaggedEvent]
+    older: FlagCursor | None
+
+
+def cursor_token(cursor: FlagCursor) -> str:
+    """A page's end as it travels in an address (the "Older accesses" link): time, citizen and seq."""
+    return f"{cursor.raised_at.isoformat()}~{cursor.citizen_id}~{cursor.seq}"
+
+
+def parse_cursor_token(token: str) -> FlagCursor | None:
+    """The cursor a `cursor_token` wrote, or None for anything else (an edited address shows the newest page)."""
+    parts = token.split("~")
+    if len(parts) != 3 or not parts[2].isdigit():
+        return None
+    try:
+        raised_at = datetime.fromisoformat(parts[0])
+        citizen_id = UUID(parts[1])
+    except ValueError:
+        return None
+    seq = int(parts[2])
+    if raised_at.tzinfo is None or not 0 < seq < 2**63:
+        return None
+    return FlagCursor(raised_at, citizen_id, seq)
+
+
 async def flagged_events(
     conn: asyncpg.Connection,
     *,
     flag: Flag | None,
     language: Language,
-    limit: int = 100,
+    limit: int = 50,
     actor_org_id: UUID | None = None,
-) -> list[FlaggedEvent]:
-    """The most recently flagged events across citizens (or only one organisation's accesses), for the reviewers'
-    console."""
-    rows = await anomaly_queries.select_flagged_events(conn, flag=flag, limit=limit, actor_org_id=actor_org_id)
+    before: FlagCursor | None = None,
+) -> FlaggedPage:
+    """The most recently flagged events across citizens (or only one organisation's accesses), `limit` at a time
+    from `before` on, for the reviewers' console."""
+    # One row more than shown tells whether there is an older page.
+    rows = await anomaly_queries.select_flagged_events(
+        conn, flag=flag, limit=limit + 1, actor_org_id=actor_org_id, before=before
+    )
     flagged: list[FlaggedEvent] = []
     with speaking(language):
-        for row, flags in rows:
+        for row, flags, _cursor in rows[:limit]:
             entry = describe(row, language)
             flagged.append(
                 FlaggedEvent(
@@ -192,7 +225,8 @@ async def flagged_events(
                     flag_labels=[flag_label(name) for name in flags],
                 )
             )
-    return flagged
+    older = rows[limit - 1][2] if len(rows) > limit else None
+    return FlaggedPage(events=flagged, older=older)
 
 
 __all__ = [
@@ -204,6 +238,8 @@ __all__ = [
     "EventFacts",
     "Flag",
     "FlaggedEvent",
+    "FlaggedPage",
+    "cursor_token",
     "flag_event",
     "flag_label",
     "flagged_events",
@@ -213,5 +249,6 @@ __all__ = [
     "is_helper",
     "is_night",
     "is_outside_purpose",
+    "parse_cursor_token",
     "record_and_flag",
 ]

@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from backend.access_log.event_rows import log_row
 from backend.access_log.schemas import AccessEvent
@@ -137,51 +138,32 @@ async def select_pending_alerts(conn: asyncpg.Connection, citizen_id: UUID, *, l
     return [(log_row(row), str(row["alert_flag"])) for row in rows]
 
 
-async def select_alerts_view(
-    conn: asyncpg.Connection, citizen_id: UUID, *, limit: int
-) -> tuple[bool, list[tuple[LogRow, str]]]:
-    """The citizen's alerts opt-in and their alerts not yet delivered (newest first), in one statement.
+class FlagCursor(msgspec.Struct, frozen=True):
+    """Where a page of flagged events ends: the last event's flagging time, citizen and seq (the list's order)."""
 
-    The access log page shows both; one round trip instead of two. The opt-in rides on every row; with no
-    pending alert the one row it comes in has no alert.
-    """
-    rows = await conn.fetch(
-        """
-        SELECT coalesce(pref.enabled, false) AS alerts_enabled, pending.*
-        FROM (SELECT (SELECT enabled FROM access_alert_preferences WHERE citizen_id = $1) AS enabled) AS pref
-        LEFT JOIN LATERAL (
-            SELECT a.flag AS alert_flag, a.created_at AS alert_created_at,
-                   e.citizen_id, e.seq, e.event_id, e.occurred_at, e.logged_at, e.actor_kind, e.actor_org_id,
-                   e.actor_client_id, e.actor_system, e.actor_role, e.actor_ref, e.mandate_id, e.purpose_code,
-                   e.legal_basis_ref, e.categories, e.record_refs, e.case_ref, e.channel, e.action, e.outcome,
-                   e.reason, e.source, e.source_event_id, e.prev_hash, e.hash, o.org_id AS o_org_id,
-                   o.kbo AS o_kbo, o.kind AS o_kind, o.code AS o_code, o.name_nl AS o_name_nl,
-                   o.name_fr AS o_name_fr, o.name_de AS o_name_de
-            FROM access_alerts AS a
-            JOIN access_event_flags AS f USING (citizen_id, seq, flag)
-            JOIN access_events AS e ON e.citizen_id = f.citizen_id AND e.seq = f.seq AND e.logged_at = f.logged_at
-            LEFT JOIN organisations AS o ON o.org_id = e.actor_org_id
-            WHERE a.citizen_id = $1 AND a.delivered_at IS NULL
-            ORDER BY a.created_at DESC, a.seq DESC, a.flag
-            LIMIT $2
-        ) AS pending ON true
-        ORDER BY pending.alert_created_at DESC, pending.seq DESC, pending.alert_flag
-        """,
-        citizen_id,
-        limit,
-    )
-    enabled = bool(rows[0]["alerts_enabled"])
-    return enabled, [(log_row(row), str(row["alert_flag"])) for row in rows if row["alert_flag"] is not None]
+    raised_at: datetime
+    citizen_id: UUID
+    seq: int
 
 
 async def select_flagged_events(
-    conn: asyncpg.Connection, *, flag: str | None, limit: int, actor_org_id: UUID | None = None
-) -> list[tuple[LogRow, list[str]]]:
-    """Flagged events across citizens, most recently flagged first, each with all its flags; `flag` narrows, and
-    so does `actor_org_id` (only that organisation's accesses: backend.access_log.review_scope)."""
-    # An event has at most five flags, all raised together, so the newest 5 × limit flags hold the newest
-    # `limit` flagged events; both inner scans follow an index on raised_at (the organisation's events are
-    # found by following it too, each flag joined to its event by primary key).
+    conn: asyncpg.Connection,
+    *,
+    flag: str | None,
+    limit: int,
+    actor_org_id: UUID | None = None,
+    before: FlagCursor | None = None,
+) -> list[tuple[LogRow, list[str], FlagCursor]]:
+    """Flagged events across citizens, most recently flagged first, each with all its flags and its place in the
+    list; `flag` narrows, and so does `actor_org_id` (only that organisation's accesses:
+    backend.access_log.review_scope); `before` pages on from where an earlier page ended (keyset, never OFFSET).
+    """
+    # The flags of one event are raised together, in one transaction, so they share raised_at, and the newest
+    # 5 × limit flags hold the newest `limit` flagged events. Both the inner scan and the list are ordered by
+    # (raised_at, citizen_id, seq), newest first: a bulk ingest flags many events at the very same time, and only
+    # a total order lets the next page start exactly where this one stopped. The scan follows an index on
+    # raised_at (the organisation's events are found by following it too, each flag joined to its event by
+    # primary key).
     rows = await conn.fetch(
         """
         WITH picked AS (
@@ -189,22 +171,23 @@ async def select_flagged_events(
             FROM (
                 SELECT f.citizen_id, f.seq, f.logged_at, f.raised_at FROM access_event_flags AS f
                 WHERE ($1::text IS NULL OR f.flag = $1)
+                  AND ($4::timestamptz IS NULL OR (f.raised_at, f.citizen_id, f.seq) < ($4, $5::uuid, $6::bigint))
                   AND ($3::uuid IS NULL OR EXISTS (
                       SELECT FROM access_events AS scoped
                       WHERE scoped.citizen_id = f.citizen_id AND scoped.seq = f.seq
                         AND scoped.logged_at = f.logged_at AND scoped.actor_org_id = $3
                   ))
-                ORDER BY f.raised_at DESC
+                ORDER BY f.raised_at DESC, f.citizen_id DESC, f.seq DESC
                 LIMIT $2 * 5
             ) AS recent
             GROUP BY citizen_id, seq, logged_at
-            ORDER BY max(raised_at) DESC, citizen_id, seq DESC
+            ORDER BY max(raised_at) DESC, citizen_id DESC, seq DESC
             LIMIT $2
         )
         SELECT (
                 SELECT array_agg(f.flag ORDER BY f.flag) FROM access_event_flags AS f
                 WHERE f.citizen_id = picked.citizen_id AND f.seq = picked.seq
-            ) AS flags,
+            ) AS flags, picked.raised_at AS flags_raised_at,
                e.citizen_id, e.seq, e.event_id, e.occurred_at, e.logged_at, e.actor_kind, e.actor_org_id,
                e.actor_client_id, e.actor_system, e.actor_role, e.actor_ref, e.mandate_id, e.purpose_code,
                e.legal_basis_ref, e.categories, e.record_refs, e.case_ref, e.channel, e.action, e.outcome, e.reason,
@@ -215,21 +198,27 @@ async def select_flagged_events(
         JOIN access_events AS e
             ON e.citizen_id = picked.citizen_id AND e.seq = picked.seq AND e.logged_at = picked.logged_at
         LEFT JOIN organisations AS o ON o.org_id = e.actor_org_id
-        ORDER BY picked.raised_at DESC, e.citizen_id, e.seq DESC
+        ORDER BY picked.raised_at DESC, e.citizen_id DESC, e.seq DESC
         """,
         flag,
         limit,
         actor_org_id,
+        None if before is None else before.raised_at,
+        None if before is None else before.citizen_id,
+        None if before is None else before.seq,
     )
-    return [(log_row(row), list(row["flags"])) for row in rows]
+    return [
+        (log_row(row), list(row["flags"]), FlagCursor(row["flags_raised_at"], row["citizen_id"], row["seq"]))
+        for row in rows
+    ]
 
 
 __all__ = [
+    "FlagCursor",
     "count_actor_events",
     "insert_alerts",
     "insert_flags",
     "select_alerts_enabled",
-    "select_alerts_view",
     "select_event_flags",
     "select_flagged_events",
     "select_institution_seen_before",

@@ -148,22 +148,6 @@ async def select_pending_contest(conn: asyncpg.Connection, citizen_id: UUID, seq
     return _contest(row)
 
 
-async def select_latest_contests(conn: asyncpg.Connection, citizen_id: UUID, seqs: Sequence[int]) -> list[Contest]:
-    """For each of the citizen's events at seqs that was contested, its most recent case."""
-    rows = await conn.fetch(
-        """
-        SELECT DISTINCT ON (seq)
-               citizen_id, contest_id, seq, event_id, event_hash, receipt, accessor_org_id, status, message,
-               opened_at, due_at, escalation_reason, answer, answered_at, closed_at, updated_at
-        FROM access_contests WHERE citizen_id = $1 AND seq = ANY ($2::bigint[])
-        ORDER BY seq, opened_at DESC, contest_id
-        """,
-        citizen_id,
-        list(seqs),
-    )
-    return _contests(rows)
-
-
 async def select_own_contests(conn: asyncpg.Connection, citizen_id: UUID, *, limit: int) -> list[Contest]:
     """The citizen's cases, newest first."""
     rows = await conn.fetch(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 from uuid import UUID
 
-import asyncpg
 import msgspec
 
-from backend.access_log import contest_queries
 from backend.access_log.contest_schemas import Contest, ContestOut, ContestStatus
 from backend.access_log.contests import is_overdue
 from backend.access_log.views import BRUSSELS
@@ -71,19 +68,6 @@ def describe_contest(
     )
 
 
-async def contests_by_event(
-    conn: asyncpg.Connection, citizen_id: UUID, seqs: Sequence[int], *, language: Language
-) -> dict[UUID, ContestView]:
-    """The most recent case of each of these events of the citizen's log that was contested, by event id."""
-    if not seqs:
-        return {}
-    contests = await contest_queries.select_latest_contests(conn, citizen_id, seqs)
-    if not contests:
-        return {}  # most pages have no contested entry: spare the round trip for the time
-    now = await contest_queries.select_now(conn)
-    return {contest.event_id: describe_contest(contest, now=now, language=language) for contest in contests}
-
-
 def contest_out(contest: Contest, *, now: datetime) -> ContestOut:
     """A case as the citizen's API answers it."""
     return ContestOut(
@@ -108,6 +92,5 @@ __all__ = [
     "STATUS_LABELS",
     "ContestView",
     "contest_out",
-    "contests_by_event",
     "describe_contest",
 ]

@@ -38,7 +38,7 @@ async def lock_head(conn: asyncpg.Connection, citizen_id: UUID, genesis: bytes) 
 
 
 async def append_event(conn: asyncpg.Connection, event: AccessEvent) -> None:
-    """Insert the event and move the head to it, in one statement."""
+    """Insert the event and move the head to it (adding its organisation to the head's), in one statement."""
     await conn.execute(
         """
         WITH added AS (
@@ -48,9 +48,14 @@ async def append_event(conn: asyncpg.Connection, event: AccessEvent) -> None:
                 record_refs, case_ref, channel, action, outcome, reason, source, source_event_id, prev_hash, hash
             ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
                       $21, $22, $23, $24, $25)
-            RETURNING citizen_id, seq, hash
+            RETURNING citizen_id, seq, hash, actor_org_id
         )
-        UPDATE access_log_heads AS h SET last_seq = added.seq, last_hash = added.hash, updated_at = now()
+        UPDATE access_log_heads AS h
+        SET last_seq = added.seq, last_hash = added.hash, updated_at = now(),
+            org_ids = CASE
+                WHEN added.actor_org_id IS NULL OR added.actor_org_id = ANY (h.org_ids) THEN h.org_ids
+                ELSE h.org_ids || added.actor_org_id
+            END
         FROM added WHERE h.citizen_id = added.citizen_id
         """,
         event.citizen_id,
@@ -91,6 +96,14 @@ async def select_head(conn: asyncpg.Connection, citizen_id: UUID) -> tuple[int, 
     """The citizen's chain head without locking it."""
     row = await conn.fetchrow("SELECT last_seq, last_hash FROM access_log_heads WHERE citizen_id = $1", citizen_id)
     return None if row is None else (int(row["last_seq"]), bytes(row["last_hash"]))
+
+
+async def select_head_organisations(conn: asyncpg.Connection, citizen_id: UUID) -> list[UUID]:
+    """The organisations the citizen's head row keeps (migration 0014), in order of first appearance."""
+    org_ids: list[UUID] | None = await conn.fetchval(
+        "SELECT org_ids FROM access_log_heads WHERE citizen_id = $1", citizen_id
+    )
+    return [] if org_ids is None else list(org_ids)
 
 
 async def select_citizens_with_log(conn: asyncpg.Connection, *, after: UUID | None, limit: int) -> list[UUID]:

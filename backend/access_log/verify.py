@@ -80,11 +80,36 @@ def check_chain(citizen_id: UUID, events: Sequence[AccessEvent], head: tuple[int
     return ChainReport(citizen_id=citizen_id, events=last_seq, head_hash=previous.hex(), broken=None)
 
 
-async def verify_citizen(conn: asyncpg.Connection, citizen_id: UUID) -> ChainReport:
-    """Check one citizen's chain against their head row."""
-    return check_chain(
-        citizen_id, await queries.select_chain(conn, citizen_id), await queries.select_head(conn, citizen_id)
+def logged_organisations_in_order(events: Sequence[AccessEvent]) -> list[UUID]:
+    """The organisations of these events in order of first appearance, each once (what the head row keeps)."""
+    return list(dict.fromkeys(event.actor_org_id for event in events if event.actor_org_id is not None))
+
+
+def check_organisations(
+    report: ChainReport, events: Sequence[AccessEvent], head_org_ids: Sequence[UUID]
+) -> ChainReport:
+    """A sound chain's report, or one naming the head row when the organisations it keeps are not the events'."""
+    expected = logged_organisations_in_order(events)
+    if report.broken is not None or list(head_org_ids) == expected:
+        return report
+    return msgspec.structs.replace(
+        report,
+        broken=BrokenLink(
+            citizen_id=report.citizen_id,
+            seq=report.events,
+            event_id=None,
+            problem="head organisations",
+            expected=",".join(map(str, expected)),
+            found=",".join(map(str, head_org_ids)),
+        ),
     )
+
+
+async def verify_citizen(conn: asyncpg.Connection, citizen_id: UUID) -> ChainReport:
+    """Check one citizen's chain against their head row, and the organisations the head keeps against the events."""
+    events = await queries.select_chain(conn, citizen_id)
+    report = check_chain(citizen_id, events, await queries.select_head(conn, citizen_id))
+    return check_organisations(report, events, await queries.select_head_organisations(conn, citizen_id))
 
 
 async def verify_all(conn: asyncpg.Connection, *, page_size: int = 500) -> tuple[int, list[ChainReport]]:

@@ -162,18 +162,3 @@ async def select_export_rows(
         limit,
     )
     return [_log_row(row) for row in rows]
-
-
-async def select_logged_organisations(conn: asyncpg.Connection, citizen_id: UUID) -> list[Organisation]:
-    """The organisations that appear in a citizen's log (for the institution filter), in no particular order."""
-    rows = await conn.fetch(
-        """
-        SELECT o.org_id, o.kbo, o.kind, o.code, o.name_nl, o.name_fr, o.name_de
-        FROM organisations AS o
-        JOIN (
-            SELECT DISTINCT actor_org_id FROM access_events WHERE citizen_id = $1 AND actor_org_id IS NOT NULL
-        ) AS logged ON logged.actor_org_id = o.org_id
-        """,
-        citizen_id,
-    )
-    return [msgspec.convert(dict(row), Organisation) for row in rows]

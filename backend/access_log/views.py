@@ -8,7 +8,7 @@ module only describes it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from gettext import NullTranslations
@@ -485,10 +485,7 @@ async def citizen_log_page(
     )
 
 
-async def logged_organisations(
-    conn: asyncpg.Connection, citizen_id: UUID, language: Language
-) -> list[tuple[UUID, str]]:
-    """The organisations in a citizen's log as (id, name in their language), sorted by name (filter choices)."""
-    organisations = await view_queries.select_logged_organisations(conn, citizen_id)
+def organisation_choices(organisations: Sequence[Organisation], language: Language) -> list[tuple[UUID, str]]:
+    """Organisations as (id, name in the reader's language), sorted by name (the log's institution filter)."""
     named = [(organisation.org_id, organisation.name(language)) for organisation in organisations]
     return sorted(named, key=lambda item: item[1].casefold())

@@ -17,6 +17,7 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from backend.access_log.citizen_routes import own_log_subject
+from backend.access_log.companions import log_companions
 from backend.access_log.views import (
     ACTOR_FILTER_LABELS,
     ACTOR_FILTERS,
@@ -27,12 +28,10 @@ from backend.access_log.views import (
     capitalised,
     category_label,
     citizen_log_page,
-    logged_organisations,
 )
 from backend.core.auth.guards import requires_sign_in
 from backend.core.errors import FieldError
 from backend.core.i18n import _, current_language, gettext
-from frontend.pages.access_log_contest import access_log_extras
 from frontend.rendering import page
 
 PAGE_PATH: Final = "/access-log"
@@ -112,14 +111,15 @@ async def access_log_page(request: Request[Any, Any, Any], read_conn: NamedDepen
     log = await citizen_log_page(
         conn, user.subject_id, language=language, filters=filters, before_seq=before, limit=PAGE_SIZE
     )
-    organisations = await logged_organisations(conn, user.subject_id, language)
-    extras = await access_log_extras(conn, user.subject_id, log, language)
+    companions = await log_companions(conn, user.subject_id, [entry.seq for entry in log.entries], language=language)
     kept = {name: value for name, value in values.items() if value}
     return page(
         request,
         "pages/access-log/index.html",
-        **extras,
         log=log,
+        contests=companions.contests,
+        alerts_enabled=companions.alerts_enabled,
+        pending_alerts=companions.pending_alerts,
         values=values,
         errors=[{"field_id": error.field, "message": error.message} for error in errors],
         # The first message per field, shown beside the field itself.
@@ -127,7 +127,7 @@ async def access_log_page(request: Request[Any, Any, Any], read_conn: NamedDepen
         filtered=filters.active,
         paged=before is not None,
         institutions=[_choice("", _("All organisations"), values["institution"])]
-        + [_choice(str(org_id), name, values["institution"]) for org_id, name in organisations],
+        + [_choice(str(org_id), name, values["institution"]) for org_id, name in companions.organisations],
         categories=[_choice("", _("All data"), values["category"])]
         + [_choice(code, capitalised(category_label(code)), values["category"]) for code in CATEGORIES],
         outcomes=[_choice("", _("All outcomes"), values["outcome"])]

@@ -2,7 +2,7 @@
 
 "I don't recognise this / why?" on an entry of /access-log is a small POST form: pressing it opens the case at
 once (one step). The case page that follows confirms it, gives the answer deadline in Brussels time and offers an
-optional message. The access log page shows each entry's case (through `access_log_extras`), the opt-in for
+optional message. The access log page shows each entry's case (backend.access_log.companions), the opt-in for
 alerts and the alerts still pending.
 """
 
@@ -21,14 +21,14 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from backend.access_log import contest_queries, view_queries
-from backend.access_log.alerts import alerts_view, set_alerts_enabled
+from backend.access_log.alerts import set_alerts_enabled
 from backend.access_log.citizen_routes import own_log_subject
 from backend.access_log.contest_schemas import MESSAGE_MAX
-from backend.access_log.contest_views import ContestView, contests_by_event, describe_contest
+from backend.access_log.contest_views import describe_contest
 from backend.access_log.contests import ContestAlreadyPending, add_message, open_contest, own_contest
 from backend.access_log.own_actions import own_actions_page
 from backend.access_log.receipt_routes import service_key_from_state
-from backend.access_log.views import LogEntry, LogPage, describe, speaking
+from backend.access_log.views import LogEntry, describe, speaking
 from backend.core.auth.guards import requires_sign_in, signed_in_user
 from backend.core.i18n import Language, _, current_language
 from backend.core.identity import queries as identity_queries
@@ -73,21 +73,6 @@ async def event_entry(conn: asyncpg.Connection, citizen_id: UUID, seq: int, lang
         return None
     with speaking(language):
         return describe(rows[0], language)
-
-
-async def access_log_extras(
-    conn: asyncpg.Connection, citizen_id: UUID, log: LogPage, language: Language
-) -> dict[str, Any]:
-    """What /access-log shows besides the entries: each entry's case, the alerts opt-in and pending alerts.
-
-    The log page handler passes these to its template: `**await access_log_extras(conn, user.subject_id, log,
-    language)`.
-    """
-    contests: dict[UUID, ContestView] = await contests_by_event(
-        conn, citizen_id, [entry.seq for entry in log.entries], language=language
-    )
-    enabled, alerts = await alerts_view(conn, citizen_id, language=language)
-    return {"contests": contests, "alerts_enabled": enabled, "pending_alerts": alerts}
 
 
 @post(
@@ -250,7 +235,6 @@ ROUTES: Final[list[Any]] = [
 
 __all__ = [
     "ROUTES",
-    "access_log_extras",
     "alerts_preference_page",
     "case_path",
     "contest_case_page",

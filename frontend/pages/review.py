@@ -22,7 +22,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from backend.access_log import anomaly_queries, contest_queries
-from backend.access_log.anomalies import FLAGS, flag_label, flagged_events
+from backend.access_log.anomalies import FLAGS, cursor_token, flag_label, flagged_events, parse_cursor_token
 from backend.access_log.contest_schemas import ANSWER_MAX, REASON_MAX, Contest, ContestStatus, ContestStep
 from backend.access_log.contest_views import describe_contest
 from backend.access_log.contests import (
@@ -44,6 +44,8 @@ from frontend.rendering import page
 
 # Cases per page of the queue: the most urgent come first, the rest page by page.
 QUEUE_PAGE: Final = 50
+# Flagged accesses shown at a time.
+FLAGS_PAGE: Final = 50
 QueueFilter = Literal["pending", "answered", "closed", "all"]
 QUEUE_STATUSES: Final[dict[str, tuple[ContestStatus, ...]]] = {
     "pending": ("open", "escalated"),
@@ -337,16 +339,34 @@ async def review_reveal(
 @get("/review/flags", name="review-flags", guards=[requires_reviewer], include_in_schema=False)
 async def review_flags(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]) -> Template:
     """The most recently flagged accesses across citizens (the reviewer's organisation's only, for an organisation's
-    reviewer), narrowed to one kind of flag if asked."""
+    reviewer), narrowed to one kind of flag if asked, FLAGS_PAGE at a time with a link to older ones."""
     requested = request.query_params.get("flag", "")
     flag = next((name for name in FLAGS if name == requested), None)
-    events = await flagged_events(
-        conn, flag=flag, language=current_language(), actor_org_id=reviewed_organisation(_reviewer(request))
+    before = parse_cursor_token(request.query_params.get("before", ""))
+    flagged = await flagged_events(
+        conn,
+        flag=flag,
+        language=current_language(),
+        limit=FLAGS_PAGE,
+        actor_org_id=reviewed_organisation(_reviewer(request)),
+        before=before,
     )
     choices = [{"value": "", "label": _("Every flag"), "selected": flag is None}] + [
         {"value": name, "label": flag_label(name), "selected": name == flag} for name in FLAGS
     ]
-    return page(request, "pages/review/flags.html", events=events, choices=choices, filtered=flag is not None)
+    kept = {"flag": flag} if flag is not None else {}
+    return page(
+        request,
+        "pages/review/flags.html",
+        events=flagged.events,
+        choices=choices,
+        filtered=flag is not None,
+        paged=before is not None,
+        newest_url=f"/review/flags?{urlencode(kept)}" if kept else "/review/flags",
+        older_url=None
+        if flagged.older is None
+        else f"/review/flags?{urlencode({**kept, 'before': cursor_token(flagged.older)})}",
+    )
 
 
 # Registered by the composition root (backend/app.py).

@@ -8,7 +8,7 @@ from collections import defaultdict
 import msgspec
 
 from backend.access_log.schemas import EVENT_COLUMNS, AccessEvent
-from backend.access_log.verify import check_chain
+from backend.access_log.verify import check_chain, check_organisations
 from backend.records.categories.base import decode_hook
 from backend.records.categories.dimona import DimonaPayload
 from benchmarks.scale_data import WINDOW_END, WINDOW_START, Purpose, block_events, block_records
@@ -27,8 +27,9 @@ def test_every_generated_chain_verifies_and_ends_at_its_head() -> None:
         event = AccessEvent(**dict(zip(EVENT_COLUMNS, row, strict=True)))
         events[event.citizen_id].append(event)
     assert len(heads) == len(events) > 150, "most people have at least one access"
-    for citizen, last_seq, last_hash in heads:
+    for citizen, last_seq, last_hash, org_ids in heads:
         report = check_chain(citizen, events[citizen], (last_seq, last_hash))
+        assert check_organisations(report, events[citizen], org_ids).broken is None
         assert report.broken is None
         assert report.events == last_seq
         assert events[citizen][-1].hash == last_hash
@@ -41,7 +42,7 @@ def test_mix_and_spread_of_accesses() -> None:
     assert 15 < len(rows) / len(heads) < 30, "about twenty accesses a year on average"
     assert kinds.count("institution") / len(kinds) > 0.85
     assert {"helper", "staff"} <= set(kinds)
-    assert max(last_seq for _, last_seq, _ in heads) > 100, "a long tail of busy people"
+    assert max(head[1] for head in heads) > 100, "a long tail of busy people"
 
 
 def test_same_seed_same_data() -> None:

@@ -12,25 +12,20 @@ from uuid import UUID
 import asyncpg
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ec
-from litestar import Litestar, Request, get
-from litestar.di import NamedDependency
-from litestar.response import Template
 
 from backend.access_log import contest_queries, queries
 from backend.access_log.anomalies import record_and_flag
+from backend.access_log.companions import log_companions
 from backend.access_log.contest_views import describe_contest
 from backend.access_log.contests import open_contest
 from backend.access_log.schemas import Accessor
 from backend.access_log.service import record_access
 from backend.access_log.views import LogFilters, citizen_log_page
-from backend.core.auth.guards import requires_sign_in, signed_in_user
 from backend.core.identity import queries as identity_queries
 from backend.core.identity import service as identity_service
 from backend.core.identity.schemas import Organisation, Person
 from backend.core.settings import Settings
-from frontend.pages import access_log_contest
-from frontend.pages.access_log import access_log_page
-from frontend.pages.review import QUEUE_PAGE
+from frontend.pages.review import FLAGS_PAGE, QUEUE_PAGE
 from frontend.rendering import create_environment
 from tests.factories import (
     TEST_SECRET,
@@ -146,8 +141,8 @@ async def test_the_citizen_contests_in_one_step_and_the_reviewer_answers(
     case = await client.get(f"/access-log/contests/{contest_id}")
     assert "ONEM checked your employment to compute your benefit." in case.text
     log_page = await citizen_log_page(conn, citizen.person_id, language="en", filters=LogFilters(), before_seq=None)
-    extras = await access_log_contest.access_log_extras(conn, citizen.person_id, log_page, "en")
-    rendered = _entry_html(log_page.entries[0], extras["contests"].get(event.event_id))
+    companions = await log_companions(conn, citizen.person_id, [entry.seq for entry in log_page.entries], language="en")
+    rendered = _entry_html(log_page.entries[0], companions.contests.get(event.event_id))
     assert "Contested on" in rendered
     assert "Closed" in rendered
     assert "ONEM checked your employment to compute your benefit." in rendered
@@ -277,6 +272,19 @@ async def _reviewer_of(conn: asyncpg.Connection, organisation: Organisation | No
     return person
 
 
+async def _read_at_night(conn: asyncpg.Connection, citizen: Person, organisation: Organisation) -> None:
+    """The organisation reads the citizen's DmfA at night under no registered purpose: flagged as it is recorded."""
+    await record_and_flag(
+        conn,
+        citizen_id=citizen.person_id,
+        accessor=Accessor(kind="institution", org_id=organisation.org_id, client_id="cpas-case"),
+        action="read",
+        channel="api",
+        categories=["dmfa"],
+        occurred_at=datetime(2026, 2, 10, 23, 30, tzinfo=UTC),
+    )
+
+
 async def test_an_organisations_reviewer_handles_only_the_cases_about_its_own_accesses(
     client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
@@ -287,15 +295,7 @@ async def test_an_organisations_reviewer_handles_only_the_cases_about_its_own_ac
     by_cpas = await _access(
         conn, citizen, cpas, accessor=Accessor(kind="institution", org_id=cpas.org_id, client_id="cpas-case")
     )
-    await record_and_flag(
-        conn,
-        citizen_id=citizen.person_id,
-        accessor=Accessor(kind="institution", org_id=cpas.org_id, client_id="cpas-case"),
-        action="read",
-        channel="api",
-        categories=["dmfa"],
-        occurred_at=datetime(2026, 2, 10, 23, 30, tzinfo=UTC),
-    )
+    await _read_at_night(conn, citizen, cpas)
     await sign_in_client(client, conn, settings.secret_key, citizen)
     token = await csrf_token(client, "/access-log")
     onem_case = _location(await client.post(f"/access-log/events/{by_onem.event_id}/contest", data={CSRF: token}))
@@ -384,20 +384,9 @@ async def test_the_alerts_opt_in_is_a_checkbox_form(
     )
 
 
-@get("/test/access-log-wired", guards=[requires_sign_in], include_in_schema=False)
-async def access_log_wired(request: Request[Any, Any, Any], conn: NamedDependency[asyncpg.Connection]) -> Template:
-    """/access-log as it is once wired: the log page's context plus `access_log_extras` (see the report)."""
-    template: Template = await access_log_page.fn(request=request, read_conn=conn)
-    user = signed_in_user(request)
-    extras = await access_log_contest.access_log_extras(conn, user.subject_id, template.context["log"], "en")
-    template.context.update(extras)
-    return template
-
-
-async def test_the_wired_log_shows_the_case_on_the_entry_the_alerts_notice_and_the_opt_in(
-    app: Litestar, client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+async def test_the_log_shows_the_case_on_the_entry_the_alerts_notice_and_the_opt_in(
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
 ) -> None:
-    app.register(access_log_wired)
     citizen = await create_person(conn, language="en")
     onem = await _onem(conn)
     await _access(conn, citizen, onem)
@@ -416,7 +405,7 @@ async def test_the_wired_log_shows_the_case_on_the_entry_the_alerts_notice_and_t
     contested = await client.post(f"/access-log/events/{night.event_id}/contest", data={CSRF: token})
     assert contested.status_code == 303
 
-    page = await client.get("/test/access-log-wired")
+    page = await client.get("/access-log")
     assert page.status_code == 200, page.text
     assert "Accesses you asked us to tell you about" in page.text
     assert "Access at night (22:00 to 06:00)" in page.text
@@ -468,3 +457,30 @@ async def test_the_queue_pages_through_every_case_and_counts_the_late_ones_in_al
     assert 'href="/review?status=pending&amp;page=2" class="access-log__page-link" rel="prev"' in beyond
     # An edited address is the first page, not an error.
     assert f"Cases 1 to {QUEUE_PAGE} of" in (await client.get("/review?page=-4")).text
+
+
+async def test_flagged_accesses_page_on_to_older_ones_and_back_to_the_newest(
+    client: httpx.AsyncClient, conn: asyncpg.Connection, settings: Settings
+) -> None:
+    cpas = await create_organisation(conn)
+    citizen = await create_person(conn, language="en")
+    for _ in range(FLAGS_PAGE + 1):
+        await _read_at_night(conn, citizen, cpas)
+    # The organisation's own reviewer sees only these accesses, so the pages hold exactly them.
+    await sign_in_client(client, conn, settings.secret_key, await _reviewer_of(conn, cpas))
+
+    first = (await client.get("/review/flags", params={"flag": "night"})).text
+    assert first.count('class="case-card"') == FLAGS_PAGE
+    older = re.search(r'href="(/review/flags\?[^"]+)" class="access-log__page-link" rel="next"', first)
+    assert older is not None
+    assert "flag=night" in older.group(1)
+    assert "Newest flagged accesses" not in first
+
+    second = (await client.get(older.group(1).replace("&amp;", "&"))).text
+    assert second.count('class="case-card"') == 1
+    assert 'rel="next"' not in second
+    assert 'href="/review/flags?flag=night" class="access-log__page-link">Newest flagged accesses</a>' in second
+    # An edited cursor shows the newest page rather than an error.
+    edited = await client.get("/review/flags", params={"flag": "night", "before": "yesterday"})
+    assert edited.status_code == 200
+    assert edited.text.count('class="case-card"') == FLAGS_PAGE

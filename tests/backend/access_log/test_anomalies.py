@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
 
 from backend.access_log import anomaly_queries
-from backend.access_log.alerts import alerts_enabled, alerts_view, pending_alerts, set_alerts_enabled
+from backend.access_log.alerts import PendingAlert, alerts_enabled, pending_alerts, set_alerts_enabled
 from backend.access_log.anomalies import (
     EventFacts,
+    cursor_token,
     flag_event,
     flagged_events,
     flags_for,
     is_burst,
     is_night,
     is_outside_purpose,
+    parse_cursor_token,
     record_and_flag,
 )
+from backend.access_log.anomaly_queries import FlagCursor
+from backend.access_log.companions import log_companions
 from backend.access_log.schemas import AccessEvent, Accessor
 from backend.access_log.service import record_access
 from backend.core.identity.purposes import Purpose, upsert_purpose
@@ -272,6 +276,12 @@ async def test_a_burst_is_flagged_from_the_twenty_first_access_within_ten_minute
     assert await anomaly_queries.select_event_flags(conn, later.citizen_id, later.seq) == ["helper"]
 
 
+async def _page_alerts(conn: asyncpg.Connection, person: Person) -> tuple[bool, list[PendingAlert]]:
+    """The opt-in and the pending alerts as the access-log page reads them."""
+    companions = await log_companions(conn, person.person_id, [], language="fr")
+    return companions.alerts_enabled, companions.pending_alerts
+
+
 async def test_alerts_are_owed_only_to_citizens_who_opted_in_and_only_for_what_they_asked(
     conn: asyncpg.Connection,
 ) -> None:
@@ -283,7 +293,7 @@ async def test_alerts_are_owed_only_to_citizens_who_opted_in_and_only_for_what_t
     await _institution_reads(conn, person, onem)
     assert await anomaly_queries.select_event_flags(conn, person.person_id, 1) == ["first_institution"]
     assert await pending_alerts(conn, person.person_id, language="fr") == []
-    assert await alerts_view(conn, person.person_id, language="fr") == (False, [])
+    assert await _page_alerts(conn, person) == (False, [])
 
     await set_alerts_enabled(conn, person.person_id, True)
     assert await alerts_enabled(conn, person.person_id)
@@ -295,13 +305,13 @@ async def test_alerts_are_owed_only_to_citizens_who_opted_in_and_only_for_what_t
     assert [(alert.seq, alert.flag) for alert in alerts] == [(2, "night")]
     assert "11 février 2026" in alerts[0].entry.sentence, "in the citizen's language, on the Brussels day"
     assert alerts[0].flag_label
-    # The page reads the opt-in and the pending alerts in one statement: the same answer.
-    assert await alerts_view(conn, person.person_id, language="fr") == (True, alerts)
+    # The page reads the opt-in and the pending alerts in its one companion statement: the same answer.
+    assert await _page_alerts(conn, person) == (True, alerts)
 
     await set_alerts_enabled(conn, person.person_id, False)
     await _institution_reads(conn, person, onem, categories=["flexi_wages"])
     assert len(await pending_alerts(conn, person.person_id, language="fr")) == 1
-    assert await alerts_view(conn, person.person_id, language="fr") == (False, alerts)
+    assert await _page_alerts(conn, person) == (False, alerts)
 
 
 async def test_reviewers_list_flagged_events_newest_first_and_by_flag(conn: asyncpg.Connection) -> None:
@@ -310,14 +320,60 @@ async def test_reviewers_list_flagged_events_newest_first_and_by_flag(conn: asyn
     await _institution_reads(conn, person, onem)
     await _helper_reads(conn, person, datetime(2026, 2, 10, 23, 0, tzinfo=UTC))
     mine = [
-        item for item in await flagged_events(conn, flag=None, language="en") if item.citizen_id == person.person_id
+        item
+        for item in (await flagged_events(conn, flag=None, language="en")).events
+        if item.citizen_id == person.person_id
     ]
     assert sorted(item.entry.seq for item in mine) == [1, 2]
     assert {tuple(item.flags) for item in mine} == {("first_institution",), ("helper", "night")}
-    night = await flagged_events(conn, flag="night", language="en")
+    night = (await flagged_events(conn, flag="night", language="en")).events
     assert all("night" in item.flags for item in night)
     assert any(item.citizen_id == person.person_id and item.entry.seq == 2 for item in night)
     assert not any(item.citizen_id == person.person_id and item.entry.seq == 1 for item in night)
+
+
+async def test_reviewers_page_through_flagged_events_without_skipping_events_flagged_at_the_same_time(
+    conn: asyncpg.Connection,
+) -> None:
+    # Everything in this test runs in one transaction, so every flag below has the very same raised_at, as the
+    # flags of one bulk ingest do: only the (raised_at, citizen, seq) order keeps the pages apart.
+    person = await create_person(conn)
+    for _ in range(3):
+        await _helper_reads(conn, person, DAYTIME)
+    raised_at = await conn.fetchval("SELECT now()")
+    start = FlagCursor(raised_at + timedelta(microseconds=1), UUID(int=2**128 - 1), 2**62)
+    seen: list[int] = []
+    before: FlagCursor | None = start
+    while len(seen) < 3:
+        page = await flagged_events(conn, flag="helper", language="en", limit=1, before=before)
+        assert len(page.events) == 1
+        assert page.events[0].citizen_id == person.person_id
+        seen.append(page.events[0].entry.seq)
+        before = page.older
+        if len(seen) < 3:  # older flags of other people may follow the last one, or none
+            assert page.older is not None
+            assert parse_cursor_token(cursor_token(page.older)) == page.older, "the cursor survives the address"
+    assert seen == [3, 2, 1]
+    both = await flagged_events(conn, flag="helper", language="en", limit=2, before=start)
+    assert [item.entry.seq for item in both.events] == [3, 2]
+    assert both.older == FlagCursor(raised_at, person.person_id, 2)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "nonsense",
+        "2026-12-01T10:00:00+00:00~not-a-uuid~3",
+        "2026-12-01T10:00:00~00000000-0000-0000-0000-000000000001~3",  # no time zone
+        "2026-12-01T10:00:00+00:00~00000000-0000-0000-0000-000000000001~0",
+        "2026-12-01T10:00:00+00:00~00000000-0000-0000-0000-000000000001~-3",
+        "2026-12-01T10:00:00+00:00~00000000-0000-0000-0000-000000000001~99999999999999999999",
+        "2026-13-01T10:00:00+00:00~00000000-0000-0000-0000-000000000001~3",
+    ],
+)
+def test_an_edited_flags_cursor_is_read_as_none(token: str) -> None:
+    assert parse_cursor_token(token) is None
 
 
 async def test_flags_are_append_only_for_the_application(conn: asyncpg.Connection) -> None:

@@ -20,7 +20,7 @@ from backend.access_log.service import record_access
 from backend.access_log.verify import verify_citizen
 from backend.core.db import connect, create_pool, pool_source, transaction
 from backend.core.migrations import migrate
-from tests.factories import create_person
+from tests.factories import create_organisation, create_person
 
 ONEM = Accessor(kind="institution", client_id="onem-test")
 
@@ -246,5 +246,36 @@ async def test_batches_and_single_appends_in_one_transaction_move_the_same_heads
         await record_access(conn, citizen_id=first.person_id, accessor=ONEM, action="read", channel="api")
     assert [event.seq for event in await queries.select_chain(conn, first.person_id)] == list(range(1, 7))
     assert [event.seq for event in await queries.select_chain(conn, second.person_id)] == [1, 2]
+    for citizen in (first.person_id, second.person_id):
+        assert (await verify_citizen(conn, citizen)).broken is None
+
+
+async def test_a_batch_adds_only_new_organisations_to_the_heads_in_order_of_first_appearance(
+    conn: asyncpg.Connection,
+) -> None:
+    first, second = await create_person(conn), await create_person(conn)
+    onem, sfp, inami = [await create_organisation(conn, kind="institution") for _ in range(3)]
+    by = {org.org_id: Accessor(kind="institution", org_id=org.org_id, client_id="batch") for org in (onem, sfp, inami)}
+    await record_access(conn, citizen_id=first.person_id, accessor=by[onem.org_id], action="read", channel="api")
+    await record_accesses(
+        conn,
+        [
+            NewAccess(citizen_id=first.person_id, accessor=by[onem.org_id], action="read", channel="batch"),
+            NewAccess(citizen_id=first.person_id, accessor=by[sfp.org_id], action="read", channel="batch"),
+            NewAccess(citizen_id=second.person_id, accessor=by[inami.org_id], action="read", channel="batch"),
+            NewAccess(
+                citizen_id=first.person_id, accessor=Accessor(kind="helper", ref="h"), action="read", channel="web"
+            ),
+            NewAccess(citizen_id=first.person_id, accessor=by[sfp.org_id], action="read", channel="batch"),
+            NewAccess(citizen_id=second.person_id, accessor=by[onem.org_id], action="read", channel="batch"),
+        ],
+    )
+    assert await queries.select_head_organisations(conn, first.person_id) == [onem.org_id, sfp.org_id]
+    assert await queries.select_head_organisations(conn, second.person_id) == [inami.org_id, onem.org_id]
+    # A batch that brings no new organisation leaves the lists as they are.
+    await record_accesses(
+        conn, [NewAccess(citizen_id=first.person_id, accessor=by[sfp.org_id], action="read", channel="batch")]
+    )
+    assert await queries.select_head_organisations(conn, first.person_id) == [onem.org_id, sfp.org_id]
     for citizen in (first.person_id, second.person_id):
         assert (await verify_citizen(conn, citizen)).broken is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from typing import cast
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -15,7 +15,7 @@ from backend.access_log import queries
 from backend.access_log.chain import GENESIS
 from backend.access_log.schemas import Accessor
 from backend.access_log.service import accessor_for, record_access
-from backend.access_log.verify import verify_citizen
+from backend.access_log.verify import ChainReport, verify_citizen
 from backend.core.auth.actors import Actor
 from backend.core.db import connect, create_pool, pool_source, transaction
 from backend.core.migrations import migrate
@@ -114,21 +114,16 @@ async def test_verification_names_an_edit_made_by_a_superuser(conn: asyncpg.Conn
     person = await create_person(conn)
     await _log_three(conn, person.person_id)
     second = (await queries.select_chain(conn, person.person_id))[1]
-    await conn.execute("RESET ROLE")
-    try:
-        async with conn.transaction():
-            await conn.execute("ALTER TABLE access_events DISABLE TRIGGER access_events_append_only")
-            await conn.execute(
-                "UPDATE access_events SET outcome = 'granted', reason = 'x' WHERE citizen_id = $1 AND seq = 2",
-                person.person_id,
-            )
-            await conn.execute("ALTER TABLE access_events ENABLE TRIGGER access_events_append_only")
-            report = await verify_citizen(conn, person.person_id)
-            raise _Undo
-    except _Undo:
-        pass
-    finally:
-        await conn.execute("SET ROLE vitrine_app")
+    report = await _verified_after_superuser_edit(
+        conn,
+        person.person_id,
+        ("ALTER TABLE access_events DISABLE TRIGGER access_events_append_only",),
+        (
+            "UPDATE access_events SET outcome = 'granted', reason = 'x' WHERE citizen_id = $1 AND seq = 2",
+            person.person_id,
+        ),
+        ("ALTER TABLE access_events ENABLE TRIGGER access_events_append_only",),
+    )
     assert report.broken is not None
     assert report.broken.seq == 2
     assert report.broken.event_id == second.event_id
@@ -136,8 +131,57 @@ async def test_verification_names_an_edit_made_by_a_superuser(conn: asyncpg.Conn
     assert report.broken.found == second.hash.hex()
 
 
+async def test_the_head_keeps_the_logs_organisations_and_verification_names_a_wrong_list(
+    conn: asyncpg.Connection,
+) -> None:
+    person = await create_person(conn)
+    await _log_three(conn, person.person_id)
+    other = await create_organisation(conn, kind="institution", code="SFPLOG")
+    await record_access(
+        conn,
+        citizen_id=person.person_id,
+        accessor=Accessor(kind="institution", org_id=other.org_id, client_id="sfp-test"),
+        action="read",
+        channel="api",
+    )
+    await record_access(
+        conn, citizen_id=person.person_id, accessor=Accessor(kind="helper", ref="h"), action="read", channel="web"
+    )
+    chain = await queries.select_chain(conn, person.person_id)
+    first_org = chain[0].actor_org_id
+    assert await queries.select_head_organisations(conn, person.person_id) == [first_org, other.org_id]
+    assert (await verify_citizen(conn, person.person_id)).broken is None
+    report = await _verified_after_superuser_edit(
+        conn,
+        person.person_id,
+        ("UPDATE access_log_heads SET org_ids = $2 WHERE citizen_id = $1", person.person_id, [other.org_id]),
+    )
+    assert report.broken is not None
+    assert report.broken.problem == "head organisations"
+    assert report.broken.expected == f"{first_org},{other.org_id}"
+    assert report.broken.found == str(other.org_id)
+
+
 class _Undo(Exception):
     """Raised to roll back a savepoint on purpose."""
+
+
+async def _verified_after_superuser_edit(
+    conn: asyncpg.Connection, citizen_id: UUID, *statements: tuple[Any, ...]
+) -> ChainReport:
+    """Run the statements as the superuser in a savepoint, verify the citizen's log, then undo the edit."""
+    await conn.execute("RESET ROLE")
+    try:
+        async with conn.transaction():
+            for statement, *args in statements:
+                await conn.execute(statement, *args)
+            report = await verify_citizen(conn, citizen_id)
+            raise _Undo
+    except _Undo:
+        pass
+    finally:
+        await conn.execute("SET ROLE vitrine_app")
+    return report
 
 
 def test_a_person_reading_their_own_data_is_not_an_access_by_others() -> None:
