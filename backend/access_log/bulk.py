@@ -106,20 +106,12 @@ def _context(access: NewAccess) -> _Context:
     )
 
 
-class _Heads(NamedTuple):
-    """The batch's heads as locked: last seq and hash per citizen, each row's address (in the order of `ends`),
-    the organisations already in each citizen's log, and the transaction's now()."""
-
-    ends: dict[UUID, tuple[int, bytes]]
-    addresses: list[tuple[int, int]]
-    organisations: dict[UUID, list[UUID]]
-    now: datetime
-
-
-async def _lock_heads(conn: asyncpg.Connection, citizens: list[UUID]) -> _Heads:
+async def _lock_heads(
+    conn: asyncpg.Connection, citizens: list[UUID]
+) -> tuple[dict[UUID, tuple[int, bytes]], list[tuple[int, int]], datetime]:
     """Lock every head of the batch in citizen order, creating the missing ones; returns the heads.
 
-    With them come the address of each head's row, its organisations and the transaction's now(). The
+    Also returns the address of each head's row (in the order of the heads) and the transaction's now(). The
     insert takes the locks: `DO UPDATE … WHERE false` locks the head it finds without writing a new version of it
     (`DO UPDATE` without the condition did: a row version per head per batch only to lock it), and a head it
     creates is this transaction's own. The insert goes through the batch's citizens in order, so two batches take
@@ -139,31 +131,33 @@ async def _lock_heads(conn: asyncpg.Connection, citizens: list[UUID]) -> _Heads:
         GENESIS,
     )
     rows = await conn.fetch(
-        """
-        SELECT citizen_id, last_seq, last_hash, ctid, org_ids FROM access_log_heads
-        WHERE citizen_id = ANY($1::uuid[])
-        """,
+        "SELECT citizen_id, last_seq, last_hash, ctid FROM access_log_heads WHERE citizen_id = ANY($1::uuid[])",
         citizens,
     )
-    return _Heads(
-        ends={row[0]: (row[1], row[2]) for row in rows},
-        addresses=[row[3] for row in rows],
-        organisations={row[0]: row[4] for row in rows},
-        now=now,
-    )
+    return {row[0]: (row[1], row[2]) for row in rows}, [row[3] for row in rows], now
 
 
-def _grown_organisations(accesses: Sequence[NewAccess], known: dict[UUID, list[UUID]]) -> dict[UUID, str]:
-    """The heads whose organisations the batch adds to, each with its whole new list as a PostgreSQL array literal
-    (in order of first appearance; a batch rarely brings a new one, so most heads are not in the answer)."""
-    seen = {citizen: set(organisations) for citizen, organisations in known.items()}
-    grown: dict[UUID, list[UUID]] = {}
+def _batch_organisations(
+    accesses: Sequence[NewAccess], citizens: Sequence[UUID]
+) -> tuple[list[UUID], list[int], list[int]]:
+    """The organisations each head's citizen meets in this batch, in order of first appearance: one flat list,
+    and for each of `citizens` its first and last position in it (PostgreSQL's 1-based subscripts; last < first
+    for a citizen the batch brings no organisation)."""
+    met: dict[UUID, dict[UUID, None]] = {}
     for access in accesses:
         org_id = access.accessor.org_id
-        if org_id is not None and org_id not in (citizen_seen := seen[access.citizen_id]):
-            citizen_seen.add(org_id)
-            grown.setdefault(access.citizen_id, list(known[access.citizen_id])).append(org_id)
-    return {citizen: "{" + ",".join(map(str, organisations)) + "}" for citizen, organisations in grown.items()}
+        if org_id is not None:
+            met.setdefault(access.citizen_id, {})[org_id] = None
+    flat: list[UUID] = []
+    firsts: list[int] = []
+    lasts: list[int] = []
+    for citizen in citizens:
+        firsts.append(len(flat) + 1)
+        organisations = met.get(citizen)
+        if organisations:
+            flat.extend(organisations)
+        lasts.append(len(flat))
+    return flat, firsts, lasts
 
 
 class AppendedEvents(Sequence[AccessEvent]):
@@ -329,10 +323,8 @@ async def record_accesses(conn: asyncpg.Connection, accesses: Sequence[NewAccess
         if type(access.categories) is not tuple or type(access.record_refs) is not tuple:
             raise TypeError("categories and record_refs of a NewAccess are tuples")
     # In no particular order: the statements sort them (sorting uuids in Python cost more per batch).
-    locked = await _lock_heads(conn, list({access.citizen_id for access in accesses}))
-    heads, now = locked.ends, locked.now
+    heads, addresses, now = await _lock_heads(conn, list({access.citizen_id for access in accesses}))
     citizens = list(heads)
-    grown = _grown_organisations(accesses, locked.organisations)
     event_ids = random_uuid_bytes(len(accesses))
     events = AppendedEvents(accesses, now, event_ids)
     await conn.copy_to_table(
@@ -344,21 +336,33 @@ async def record_accesses(conn: asyncpg.Connection, accesses: Sequence[NewAccess
     # Each head is found again by the address read under its lock: a locked row cannot move before the transaction
     # ends, and the address spares a second search of the primary key per head. The citizen_id guard makes a
     # wrong address match nothing, and then the count below refuses the batch.
-    # The organisations travel as array literals (one per head, NULL where the batch added none): a list of lists
-    # of differing lengths is no PostgreSQL array.
+    # The organisations the batch meets travel as one flat array with each head's slice of it (binary uuids, no
+    # text); the server appends to a head's list those it does not hold yet, in the batch's order.
+    organisations, firsts, lasts = _batch_organisations(accesses, citizens)
     status = await conn.execute(
         """
         UPDATE access_log_heads AS h
-        SET last_seq = n.seq, last_hash = n.hash, updated_at = now(), org_ids = coalesce(n.org_ids::uuid[], h.org_ids)
-        FROM unnest($1::tid[], $2::uuid[], $3::bigint[], $4::bytea[], $5::text[])
-            AS n (address, citizen_id, seq, hash, org_ids)
+        SET last_seq = n.seq, last_hash = n.hash, updated_at = now(),
+            org_ids = CASE
+                WHEN n.orgs_to < n.orgs_from THEN h.org_ids
+                ELSE h.org_ids || ARRAY(
+                    SELECT met.org_id
+                    FROM unnest(($5::uuid[])[n.orgs_from:n.orgs_to]) WITH ORDINALITY AS met (org_id, position)
+                    WHERE met.org_id <> ALL (h.org_ids)
+                    ORDER BY met.position
+                )
+            END
+        FROM unnest($1::tid[], $2::uuid[], $3::bigint[], $4::bytea[], $6::int4[], $7::int4[])
+            AS n (address, citizen_id, seq, hash, orgs_from, orgs_to)
         WHERE h.ctid = n.address AND h.citizen_id = n.citizen_id
         """,
-        locked.addresses,
+        addresses,
         citizens,
         [heads[citizen][0] for citizen in citizens],
         [heads[citizen][1] for citizen in citizens],
-        [grown.get(citizen) for citizen in citizens],
+        organisations,
+        firsts,
+        lasts,
     )
     if status != f"UPDATE {len(citizens)}":
         raise RuntimeError(f"access log heads not found again under their lock ({status} of {len(citizens)})")
