@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_currency, format_percent
 
+from backend.core.digits import is_ascii_digits
 from backend.core.i18n import Language
 from notifications.schemas import Rendered
 from notifications.templates import NoticeTemplate, current_template
@@ -121,7 +122,7 @@ def _desk_session(
 
 def _desk_code(template: NoticeTemplate, payload: Mapping[str, Any], language: Language) -> tuple[str, dict[str, str]]:
     code = str(payload["code"])
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not is_ascii_digits(code):
         raise RenderError("a desk code has six digits")
     expires = datetime.fromisoformat(str(payload["expires_at"]))
     return "default", {

@@ -25,6 +25,7 @@ from backend.access_log.schemas import AccessEvent, ActorKind
 from backend.access_log.service import record_access
 from backend.access_log.views import BRUSSELS, LogEntry, capitalised, describe, speaking
 from backend.access_log.written_time import brussels_datetime
+from backend.core.digits import is_ascii_digits
 from backend.core.i18n import N_, Language, gettext
 
 Flag = Literal["first_institution", "outside_purpose", "helper", "burst", "night"]
@@ -183,7 +184,7 @@ def cursor_token(cursor: FlagCursor) -> str:
 def parse_cursor_token(token: str) -> FlagCursor | None:
     """The cursor a `cursor_token` wrote, or None for anything else (an edited address shows the newest page)."""
     parts = token.split("~")
-    if len(parts) != 3 or not parts[2].isdigit():
+    if len(parts) != 3 or not is_ascii_digits(parts[2]):
         return None
     try:
         raised_at = datetime.fromisoformat(parts[0])

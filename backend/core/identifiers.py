@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
 
+from backend.core.digits import is_ascii_digits
+
 __all__ = [
     "ErrorCode",
     "IdentifierError",
@@ -76,11 +78,6 @@ class IdentifierError(ValueError):
         return f"IdentifierError(code={self.code!r}, message={self.message!r})"
 
 
-def _is_ascii_digits(text: str) -> bool:
-    """Return True when ``text`` is non-empty and made of ASCII digits 0-9 only."""
-    return text.isascii() and text.isdigit()
-
-
 # --------------------------------------------------------------------------------------------------
 # INSZ / NISS and BIS
 # --------------------------------------------------------------------------------------------------
@@ -110,7 +107,7 @@ class Insz:
 
     def __post_init__(self) -> None:
         """Refuse a ``digits`` value that is not eleven ASCII digits."""
-        if len(self.digits) != 11 or not _is_ascii_digits(self.digits):
+        if len(self.digits) != 11 or not is_ascii_digits(self.digits):
             raise IdentifierError("length", "INSZ must have 11 digits")
 
     @property
@@ -138,7 +135,7 @@ def insz_check_digits(first9: str, *, born_2000_or_later: bool) -> int:
     Raises:
         ValueError: when ``first9`` is not nine ASCII digits.
     """
-    if len(first9) != 9 or not _is_ascii_digits(first9):
+    if len(first9) != 9 or not is_ascii_digits(first9):
         raise ValueError("first9 must be exactly 9 digits")
     return _check_value(int(first9), born_2000_or_later=born_2000_or_later)
 
@@ -183,7 +180,7 @@ def _checked_insz(
     if not isinstance(value, str):
         raise IdentifierError("format", "INSZ must be text")
     digits = value.translate(_INSZ_SEPARATORS)
-    if digits and not _is_ascii_digits(digits):
+    if digits and not is_ascii_digits(digits):
         raise IdentifierError("format", "INSZ may only contain digits, dots, dashes and spaces")
     if len(digits) != 11:
         raise IdentifierError("length", "INSZ must have 11 digits")
@@ -288,7 +285,7 @@ class Kbo:
 
     def __post_init__(self) -> None:
         """Refuse a ``digits`` value that is not ten ASCII digits."""
-        if len(self.digits) != 10 or not _is_ascii_digits(self.digits):
+        if len(self.digits) != 10 or not is_ascii_digits(self.digits):
             raise IdentifierError("length", "KBO number must have 10 digits")
 
     @property
@@ -309,7 +306,7 @@ def kbo_check_digits(first8: str) -> int:
     Raises:
         ValueError: when ``first8`` is not eight ASCII digits.
     """
-    if len(first8) != 8 or not _is_ascii_digits(first8):
+    if len(first8) != 8 or not is_ascii_digits(first8):
         raise ValueError("first8 must be exactly 8 digits")
     return 97 - int(first8) % 97
 
@@ -330,7 +327,7 @@ def parse_kbo(value: str) -> Kbo:
     if text[:2].upper() == "BE":
         text = text[2:]
     digits = text.translate(_KBO_SEPARATORS)
-    if digits and not _is_ascii_digits(digits):
+    if digits and not is_ascii_digits(digits):
         raise IdentifierError("format", "KBO number may only contain digits, dots and spaces")
     if len(digits) == 9:
         digits = "0" + digits

@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from backend.core.auth.guards import requires_institution_credentials
 from backend.core.auth.institution import Institution, provide_institution, provide_institution_for_lookup
+from backend.core.digits import is_ascii_digits
 from backend.core.errors import (
     FieldError,
     Problem,
@@ -46,7 +47,7 @@ def _too_large() -> Problem:
 async def _body(request: Request[Any, Any, Any]) -> bytes:
     """The body, refused as soon as it passes the size limit (a huge body is never read in full)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if is_ascii_digits(declared) and int(declared) > MAX_BODY_BYTES:
         raise _too_large()
     chunks: list[bytes] = []
     size = 0

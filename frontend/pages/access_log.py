@@ -30,6 +30,7 @@ from backend.access_log.views import (
     citizen_log_page,
 )
 from backend.core.auth.guards import requires_sign_in
+from backend.core.digits import positive_int
 from backend.core.errors import FieldError
 from backend.core.i18n import _, current_language, gettext
 from frontend.rendering import page
@@ -91,7 +92,7 @@ def parse_filters(values: dict[str, str]) -> tuple[LogFilters, list[FieldError]]
 
 
 def _cursor(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and 0 < int(value) < 2**63 else None
+    return positive_int(value, below=2**63)
 
 
 def _choice(value: str, label: str, current: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import msgspec
 from litestar.datastructures import FormMultiDict
 
 from backend.core.auth.actors import SignedIn
+from backend.core.digits import is_ascii_digits
 from backend.core.i18n import N_, _
 from backend.core.identifiers import IdentifierError, parse_insz, parse_kbo
 from backend.core.identity import queries as identity_queries
@@ -186,7 +187,7 @@ def invite_data(form: GrantForm, themes: list[ThemeOut]) -> MandateInvite:
         themes=msgspec.convert(chosen, list[ThemeChoice]),
         duration=msgspec.convert(form.duration, Duration),
         until=_until(form),
-        legal_text_version=int(form.legal_text_version) if form.legal_text_version.isdigit() else 0,
+        legal_text_version=int(form.legal_text_version) if is_ascii_digits(form.legal_text_version) else 0,
         legal_text_language=msgspec.convert(language, Language),
         legal_text_sha256=form.legal_text_sha256,
         mandatary_insz=form.mandatary_insz if form.kind == "person" else None,

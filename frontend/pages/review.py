@@ -35,6 +35,7 @@ from backend.access_log.review_scope import handles, reviewed_organisation
 from backend.access_log.views import capitalised
 from backend.access_log.written_time import brussels_datetime
 from backend.core.auth.guards import requires_reviewer, signed_in_user
+from backend.core.digits import positive_int
 from backend.core.errors import Problem
 from backend.core.i18n import Language, _, current_language
 from backend.core.identity import queries as identity_queries
@@ -114,7 +115,7 @@ async def _case_in_scope(conn: asyncpg.Connection, request: Request[Any, Any, An
 
 def _page_number(value: str | None) -> int:
     """The page asked for: a positive whole number; anything else (an edited address) is the first page."""
-    return int(value) if value and value.isdigit() and 0 < int(value) < 1_000_000 else 1
+    return positive_int(value, below=1_000_000) or 1
 
 
 @get("/review", name="review-queue", guards=[requires_reviewer], include_in_schema=False)

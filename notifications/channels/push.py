@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 from pywebpush import WebPusher
 
+from backend.core.digits import is_ascii_digits
 from backend.core.i18n import Language
 from notifications.channels.failures import PermanentFailure, TemporaryFailure
 from notifications.push_templates import current_push_template
@@ -78,7 +79,7 @@ def vapid_headers(key: ec.EllipticCurvePrivateKey, *, endpoint: str, subject: st
 
 
 def _retry_after(value: str | None) -> float | None:
-    if value is None or not value.strip().isdigit():
+    if value is None or not is_ascii_digits(value.strip()):
         return None
     return min(float(value.strip()), MAX_RETRY_AFTER_SECONDS)
 

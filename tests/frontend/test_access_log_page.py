@@ -199,6 +199,8 @@ async def test_reading_your_own_log_opens_no_transaction(
         {"from": "31/03/2026"},
         {"institution": "not-a-uuid"},
         {"before": "-1"},
+        {"before": "²"},
+        {"limit": "²"},
         {"from": "2026-03-04", "to": "2026-03-03"},
     ],
     ids=lambda params: "-".join(f"{key}={value}" for key, value in params.items()),
@@ -284,6 +286,11 @@ async def test_the_page_shows_days_entries_filters_and_paging(
     assert second.status_code == 200
     assert second.text.count('class="access-entry ') == 6
     assert 'rel="next"' not in second.text
+    # An edited cursor, even one of digits int() does not read ("²"), shows the newest entries.
+    for edited in ("²", "abc", "0", "-3", "99999999999999999999"):
+        newest = await log_client.get("/access-log", params={"before": edited})
+        assert newest.status_code == 200, edited
+        assert newest.text.count('class="access-entry ') == 50, edited
 
     refused = await log_client.get("/access-log", params={"outcome": "denied", "category": ""})
     assert refused.text.count('class="access-entry ') == 1

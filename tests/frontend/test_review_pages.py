@@ -457,6 +457,7 @@ async def test_the_queue_pages_through_every_case_and_counts_the_late_ones_in_al
     assert 'href="/review?status=pending&amp;page=2" class="access-log__page-link" rel="prev"' in beyond
     # An edited address is the first page, not an error.
     assert f"Cases 1 to {QUEUE_PAGE} of" in (await client.get("/review?page=-4")).text
+    assert f"Cases 1 to {QUEUE_PAGE} of" in (await client.get("/review", params={"page": "²"})).text
 
 
 async def test_flagged_accesses_page_on_to_older_ones_and_back_to_the_newest(
