@@ -98,12 +98,15 @@ async def select_head(conn: asyncpg.Connection, citizen_id: UUID) -> tuple[int, 
     return None if row is None else (int(row["last_seq"]), bytes(row["last_hash"]))
 
 
-async def select_head_organisations(conn: asyncpg.Connection, citizen_id: UUID) -> list[UUID]:
-    """The organisations the citizen's head row keeps (migration 0014), in order of first appearance."""
-    org_ids: list[UUID] | None = await conn.fetchval(
-        "SELECT org_ids FROM access_log_heads WHERE citizen_id = $1", citizen_id
+async def select_head_with_organisations(
+    conn: asyncpg.Connection, citizen_id: UUID
+) -> tuple[tuple[int, bytes], list[UUID]] | None:
+    """The citizen's chain head (last seq, last hash) and the organisations it keeps (migration 0014, in order of
+    first appearance), read together without locking (verification)."""
+    row = await conn.fetchrow(
+        "SELECT last_seq, last_hash, org_ids FROM access_log_heads WHERE citizen_id = $1", citizen_id
     )
-    return [] if org_ids is None else list(org_ids)
+    return None if row is None else ((int(row[0]), bytes(row[1])), list(row[2]))
 
 
 async def select_citizens_with_log(conn: asyncpg.Connection, *, after: UUID | None, limit: int) -> list[UUID]:

@@ -108,8 +108,9 @@ def check_organisations(
 async def verify_citizen(conn: asyncpg.Connection, citizen_id: UUID) -> ChainReport:
     """Check one citizen's chain against their head row, and the organisations the head keeps against the events."""
     events = await queries.select_chain(conn, citizen_id)
-    report = check_chain(citizen_id, events, await queries.select_head(conn, citizen_id))
-    return check_organisations(report, events, await queries.select_head_organisations(conn, citizen_id))
+    head = await queries.select_head_with_organisations(conn, citizen_id)
+    report = check_chain(citizen_id, events, None if head is None else head[0])
+    return check_organisations(report, events, [] if head is None else head[1])
 
 
 async def verify_all(conn: asyncpg.Connection, *, page_size: int = 500) -> tuple[int, list[ChainReport]]:

@@ -270,12 +270,18 @@ async def test_a_batch_adds_only_new_organisations_to_the_heads_in_order_of_firs
             NewAccess(citizen_id=second.person_id, accessor=by[onem.org_id], action="read", channel="batch"),
         ],
     )
-    assert await queries.select_head_organisations(conn, first.person_id) == [onem.org_id, sfp.org_id]
-    assert await queries.select_head_organisations(conn, second.person_id) == [inami.org_id, onem.org_id]
+    assert await _head_organisations(conn, first.person_id) == [onem.org_id, sfp.org_id]
+    assert await _head_organisations(conn, second.person_id) == [inami.org_id, onem.org_id]
     # A batch that brings no new organisation leaves the lists as they are.
     await record_accesses(
         conn, [NewAccess(citizen_id=first.person_id, accessor=by[sfp.org_id], action="read", channel="batch")]
     )
-    assert await queries.select_head_organisations(conn, first.person_id) == [onem.org_id, sfp.org_id]
+    assert await _head_organisations(conn, first.person_id) == [onem.org_id, sfp.org_id]
     for citizen in (first.person_id, second.person_id):
         assert (await verify_citizen(conn, citizen)).broken is None
+
+
+async def _head_organisations(conn: asyncpg.Connection, citizen_id: uuid.UUID) -> list[uuid.UUID]:
+    head = await queries.select_head_with_organisations(conn, citizen_id)
+    assert head is not None
+    return head[1]

@@ -149,7 +149,7 @@ async def test_the_head_keeps_the_logs_organisations_and_verification_names_a_wr
     )
     chain = await queries.select_chain(conn, person.person_id)
     first_org = chain[0].actor_org_id
-    assert await queries.select_head_organisations(conn, person.person_id) == [first_org, other.org_id]
+    assert await _head_organisations(conn, person.person_id) == [first_org, other.org_id]
     assert (await verify_citizen(conn, person.person_id)).broken is None
     report = await _verified_after_superuser_edit(
         conn,
@@ -267,3 +267,9 @@ async def test_demo_accesses_are_seeded_once(conn: asyncpg.Connection) -> None:
     await seed_identity(conn, secret=TEST_SECRET)
     assert await seed_accesses(conn) == 4
     assert await seed_accesses(conn) == 0
+
+
+async def _head_organisations(conn: asyncpg.Connection, citizen_id: UUID) -> list[UUID]:
+    head = await queries.select_head_with_organisations(conn, citizen_id)
+    assert head is not None
+    return head[1]
