@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,7 @@ from backend.access_log.verify import verify_all, verify_citizen
 from backend.core.auth.demo_clients import demo_client_id, key_id, key_path, register_demo_clients
 from backend.core.auth.institution_keys import load_or_create_private_key, make_assertion
 from backend.core.db import Connection, connect
+from backend.core.dev_mail import dev_mail_sink
 from backend.core.embedded import services_for
 from backend.core.identity.demo import INSTITUTIONS, PERSONAS, seed_identity
 from backend.core.identity.scale import MAX_CITIZENS, generate_people
@@ -253,8 +255,13 @@ def command_dev(settings: Settings) -> int:
         print("vitrine dev: not for production; run `vitrine web` and `vitrine worker`", file=sys.stderr)
         return 2
     started = time.monotonic()
-    with services_for(settings.local_path, database_url=settings.database_url, redis_url=settings.redis_url) as urls:
-        env = {**os.environ, **urls}
+    # E-mail goes to the SMTP server named in SMTP_URL, or else to a sink that keeps each message in a folder.
+    mail_dir = None if "SMTP_URL" in os.environ else settings.local_path / "dev-mail"
+    with (
+        services_for(settings.local_path, database_url=settings.database_url, redis_url=settings.redis_url) as urls,
+        dev_mail_sink(mail_dir) if mail_dir is not None else nullcontext(settings.smtp_url) as smtp_url,
+    ):
+        env = {**os.environ, **urls, "SMTP_URL": smtp_url}
         asyncio.run(_migrate(urls["DATABASE_URL"]))
         seeded = asyncio.run(seed_demo_data(urls["DATABASE_URL"], settings))
         children = [
@@ -271,7 +278,7 @@ def command_dev(settings: Settings) -> int:
         try:
             ready = _wait_ready(f"http://{settings.host}:{settings.port}/readyz", children)
             if ready:
-                _print_banner(settings, seeded, time.monotonic() - started)
+                _print_banner(settings, seeded, time.monotonic() - started, mail_dir)
             while not stopping and ready and all(child.poll() is None for child in children):
                 time.sleep(0.5)
         except KeyboardInterrupt:
@@ -312,8 +319,13 @@ def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
             child.wait()
 
 
-def _print_banner(settings: Settings, seeded: str, seconds: float) -> None:
+def _print_banner(settings: Settings, seeded: str, seconds: float, mail_dir: Path | None) -> None:
     base = f"http://{settings.host}:{settings.port}"
+    mail = (
+        f"  E-mail: caught in {mail_dir / 'new'} (one file per message; set SMTP_URL to send it on)"
+        if mail_dir is not None
+        else f"  E-mail: sent to {settings.smtp_url}"
+    )
     lines = [
         "",
         "=" * 72,
@@ -326,6 +338,7 @@ def _print_banner(settings: Settings, seeded: str, seconds: float) -> None:
         *(f"    {number}. {text.format(base=base)}" for number, text in enumerate(DEMO_TRIES, start=1)),
         "",
         f"  Health: {base}/readyz   Metrics: {base}/metrics   API: {base}/schema",
+        mail,
         "  Press Ctrl-C to stop everything.",
         "=" * 72,
         "",

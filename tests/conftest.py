@@ -223,5 +223,5 @@ def in_process_client(app: Litestar) -> httpx.AsyncClient:
 
 @pytest.fixture
 def environ_without_urls() -> dict[str, str]:
-    """The process environment minus the service URLs (for tests of the embedded default)."""
-    return {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
+    """The process environment minus the service URLs (for tests of the embedded default and the mail sink)."""
+    return {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL", "SMTP_URL"}}

@@ -1,4 +1,5 @@
-"""`make run` with no URLs: embedded PostgreSQL and Redis, web and worker up, and Ctrl-C leaves nothing."""
+"""`make run` with no URLs: embedded PostgreSQL and Redis, web and worker up, e-mail caught in a folder, and Ctrl-C
+leaves nothing."""
 
 from __future__ import annotations
 
@@ -76,6 +77,12 @@ def test_dev_boots_embedded_services_and_stops_cleanly(tmp_path: Path, environ_w
         assert _processes_mentioning(str(local)), "the embedded PostgreSQL should be running from the local folder"
         assert _redis_server_pids() - redis_before, "an embedded Redis should be running"
         assert len(_processes_mentioning(f"VITRINE_LOCAL_DIR={local}", where="environ")) >= 3
+        # No SMTP_URL: the demo's first e-mail (Sofie's new message) lands in the development mail sink's folder.
+        caught = local / "dev-mail" / "new"
+        assert f"E-mail: caught in {caught}" in Path(log.name).read_text()
+        while not (caught.is_dir() and any("To: sofie.peeters@example.be" in m.read_text() for m in caught.iterdir())):
+            assert time.monotonic() < deadline + 60, "no e-mail to Sofie caught within a minute of start-up"
+            time.sleep(0.5)
     finally:
         process.send_signal(signal.SIGINT)
         try:
