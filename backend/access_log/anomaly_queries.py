@@ -16,12 +16,22 @@ from backend.access_log.view_queries import LogRow
 
 async def select_institution_seen_before(conn: asyncpg.Connection, citizen_id: UUID, org_id: UUID, seq: int) -> bool:
     """True when the organisation appears in the citizen's log before the event at seq (any outcome)."""
+    # The head keeps the log's organisations in order of first appearance, and an append only ever adds its own
+    # at the end (migration 0014). So when the event is the last one and its organisation is in the list but not
+    # last, the organisation was there before it: answered from the head row alone. Otherwise (its organisation
+    # is the newest one in the list, or later events followed) the events themselves are searched; CASE runs
+    # that search only then.
     return bool(
         await conn.fetchval(
             """
-            SELECT EXISTS (
-                SELECT 1 FROM access_events WHERE citizen_id = $1 AND actor_org_id = $2 AND seq < $3
-            )
+            SELECT CASE
+                WHEN h.last_seq = $3 AND $2 = ANY (h.org_ids) AND h.org_ids[cardinality(h.org_ids)] <> $2 THEN true
+                ELSE EXISTS (
+                    SELECT 1 FROM access_events AS e WHERE e.citizen_id = $1 AND e.actor_org_id = $2 AND e.seq < $3
+                )
+            END
+            FROM access_log_heads AS h
+            WHERE h.citizen_id = $1
             """,
             citizen_id,
             org_id,

@@ -226,6 +226,26 @@ async def test_record_and_flag_flags_a_first_access_once_and_an_access_outside_t
     assert await anomaly_queries.select_event_flags(conn, person.person_id, 4) == ["outside_purpose"]
 
 
+async def test_an_institution_is_seen_before_exactly_when_an_earlier_event_of_the_log_names_it(
+    conn: asyncpg.Connection,
+) -> None:
+    person = await create_person(conn)
+    onem, sfp = await _institution(conn, "ONEMSEEN"), await _institution(conn, "SFPSEEN")
+    order = [onem, sfp, onem, onem, sfp]
+    flagged = []
+    for organisation in order:
+        event = await _institution_reads(conn, person, organisation)
+        flagged.append(
+            "first_institution" in await anomaly_queries.select_event_flags(conn, person.person_id, event.seq)
+        )
+    assert flagged == [True, True, False, False, False]
+    # Asked again later, with more events after them, the answers stay those of their own moment.
+    expected = {1: False, 2: False, 3: True, 4: True, 5: True}
+    for seq, organisation in enumerate(order, start=1):
+        seen = await anomaly_queries.select_institution_seen_before(conn, person.person_id, organisation.org_id, seq)
+        assert seen is expected[seq], seq
+
+
 async def test_flagging_the_same_event_twice_adds_nothing(conn: asyncpg.Connection) -> None:
     person = await create_person(conn)
     event = await record_access(
