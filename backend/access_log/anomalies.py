@@ -25,7 +25,7 @@ from backend.access_log.schemas import AccessEvent, ActorKind
 from backend.access_log.service import record_access
 from backend.access_log.views import BRUSSELS, LogEntry, capitalised, describe, speaking
 from backend.access_log.written_time import brussels_datetime
-from backend.core.digits import is_ascii_digits
+from backend.core.digits import positive_int
 from backend.core.i18n import N_, Language, gettext
 
 Flag = Literal["first_institution", "outside_purpose", "helper", "burst", "night"]
@@ -184,17 +184,15 @@ def cursor_token(cursor: FlagCursor) -> str:
 def parse_cursor_token(token: str) -> FlagCursor | None:
     """The cursor a `cursor_token` wrote, or None for anything else (an edited address shows the newest page)."""
     parts = token.split("~")
-    if len(parts) != 3 or not is_ascii_digits(parts[2]):
+    seq = positive_int(parts[2], below=2**63) if len(parts) == 3 else None
+    if seq is None:
         return None
     try:
         raised_at = datetime.fromisoformat(parts[0])
         citizen_id = UUID(parts[1])
     except ValueError:
         return None
-    seq = int(parts[2])
-    if raised_at.tzinfo is None or not 0 < seq < 2**63:
-        return None
-    return FlagCursor(raised_at, citizen_id, seq)
+    return None if raised_at.tzinfo is None else FlagCursor(raised_at, citizen_id, seq)
 
 
 async def flagged_events(

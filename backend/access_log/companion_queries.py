@@ -18,14 +18,13 @@ import asyncpg
 import msgspec
 
 from backend.access_log.contest_schemas import CONTEST_COLUMNS, Contest
-from backend.access_log.event_rows import log_row
+from backend.access_log.event_rows import ORGANISATION_FIELDS, log_row
 from backend.access_log.schemas import EVENT_COLUMNS
 from backend.access_log.view_queries import LogRow
 from backend.core.identity.schemas import Organisation
 
-_ORGANISATION_COLUMNS: Final = ("org_id", "kbo", "kind", "code", "name_nl", "name_fr", "name_de")
 # An alert's record: its flag, the event's columns, then the organisation's (the names event_rows.log_row reads).
-_ALERT_NAMES: Final = ("flag", *EVENT_COLUMNS, *(f"o_{name}" for name in _ORGANISATION_COLUMNS))
+_ALERT_NAMES: Final = ("flag", *EVENT_COLUMNS, *(f"o_{name}" for name in ORGANISATION_FIELDS))
 
 
 _SELECT_COMPANIONS: Final = f"""
@@ -47,7 +46,7 @@ _SELECT_COMPANIONS: Final = f"""
            coalesce((SELECT enabled FROM access_alert_preferences WHERE citizen_id = $1), false),
            ARRAY(
                SELECT row(a.flag, {", ".join(f"e.{name}" for name in EVENT_COLUMNS)},
-                          {", ".join(f"o.{name}" for name in _ORGANISATION_COLUMNS)})
+                          {", ".join(f"o.{name}" for name in ORGANISATION_FIELDS)})
                FROM access_alerts AS a
                JOIN access_event_flags AS f USING (citizen_id, seq, flag)
                JOIN access_events AS e
@@ -71,7 +70,7 @@ class LogCompanionRows(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _organisation(values: tuple[object, ...]) -> Organisation:
-    return msgspec.convert(dict(zip(_ORGANISATION_COLUMNS, values, strict=True)), Organisation)
+    return msgspec.convert(dict(zip(ORGANISATION_FIELDS, values, strict=True)), Organisation)
 
 
 def _contest(values: tuple[object, ...]) -> Contest:

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Final
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from backend.access_log.contest_schemas import CONTEST_COLUMNS, Contest, ContestStatus, ContestStep
+from backend.access_log.event_rows import ORGANISATION_FIELDS
 from backend.access_log.schemas import AccessEvent
 from backend.core.identity.schemas import Organisation
-
-_ORGANISATION_FIELDS: Final = ("org_id", "kbo", "kind", "code", "name_nl", "name_fr", "name_de")
 
 
 def _contest(row: asyncpg.Record | None) -> Contest | None:
@@ -296,7 +294,7 @@ async def select_queue(
     for row in rows:
         organisation = None
         if row["org_id"] is not None:
-            organisation = msgspec.convert({name: row[name] for name in _ORGANISATION_FIELDS}, Organisation)
+            organisation = msgspec.convert({name: row[name] for name in ORGANISATION_FIELDS}, Organisation)
         queue.append((msgspec.convert({name: row[name] for name in CONTEST_COLUMNS}, Contest), organisation))
     return queue
 

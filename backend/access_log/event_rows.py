@@ -16,7 +16,8 @@ from backend.access_log.schemas import EVENT_COLUMNS, AccessEvent
 from backend.access_log.view_queries import LogRow
 from backend.core.identity.schemas import Organisation
 
-_ORGANISATION_FIELDS: Final = ("org_id", "kbo", "kind", "code", "name_nl", "name_fr", "name_de")
+# An organisation's columns as the event readers select them (prefixed `o_`), in Organisation's field order.
+ORGANISATION_FIELDS: Final = ("org_id", "kbo", "kind", "code", "name_nl", "name_fr", "name_de")
 
 
 def log_row(record: asyncpg.Record | dict[str, Any]) -> LogRow:
@@ -27,7 +28,7 @@ def log_row(record: asyncpg.Record | dict[str, Any]) -> LogRow:
     data = dict(record)
     organisation = None
     if data["o_org_id"] is not None:
-        organisation = msgspec.convert({name: data["o_" + name] for name in _ORGANISATION_FIELDS}, Organisation)
+        organisation = msgspec.convert({name: data["o_" + name] for name in ORGANISATION_FIELDS}, Organisation)
     return LogRow(
         event=msgspec.convert({name: data[name] for name in EVENT_COLUMNS}, AccessEvent),
         organisation=organisation,
@@ -35,4 +36,4 @@ def log_row(record: asyncpg.Record | dict[str, Any]) -> LogRow:
     )
 
 
-__all__ = ["log_row"]
+__all__ = ["ORGANISATION_FIELDS", "log_row"]

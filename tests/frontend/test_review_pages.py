@@ -18,7 +18,7 @@ from backend.access_log.anomalies import record_and_flag
 from backend.access_log.companions import log_companions
 from backend.access_log.contest_views import describe_contest
 from backend.access_log.contests import open_contest
-from backend.access_log.schemas import Accessor
+from backend.access_log.schemas import AccessEvent, Accessor
 from backend.access_log.service import record_access
 from backend.access_log.views import LogFilters, citizen_log_page
 from backend.core.identity import queries as identity_queries
@@ -272,12 +272,12 @@ async def _reviewer_of(conn: asyncpg.Connection, organisation: Organisation | No
     return person
 
 
-async def _read_at_night(conn: asyncpg.Connection, citizen: Person, organisation: Organisation) -> None:
+async def _read_at_night(conn: asyncpg.Connection, citizen: Person, organisation: Organisation) -> AccessEvent:
     """The organisation reads the citizen's DmfA at night under no registered purpose: flagged as it is recorded."""
-    await record_and_flag(
+    return await record_and_flag(
         conn,
         citizen_id=citizen.person_id,
-        accessor=Accessor(kind="institution", org_id=organisation.org_id, client_id="cpas-case"),
+        accessor=Accessor(kind="institution", org_id=organisation.org_id, client_id="night-case"),
         action="read",
         channel="api",
         categories=["dmfa"],
@@ -393,15 +393,7 @@ async def test_the_log_shows_the_case_on_the_entry_the_alerts_notice_and_the_opt
     await sign_in_client(client, conn, settings.secret_key, citizen)
     token = await csrf_token(client, "/access-log")
     assert _location(await client.post("/access-log/alerts", data={CSRF: token, "alerts": "on"}))
-    night = await record_and_flag(
-        conn,
-        citizen_id=citizen.person_id,
-        accessor=Accessor(kind="institution", org_id=onem.org_id, client_id="onem-case"),
-        action="read",
-        channel="api",
-        categories=["dmfa"],
-        occurred_at=datetime(2026, 3, 3, 22, 30, tzinfo=UTC),
-    )
+    night = await _read_at_night(conn, citizen, onem)
     contested = await client.post(f"/access-log/events/{night.event_id}/contest", data={CSRF: token})
     assert contested.status_code == 303
 
