@@ -6,7 +6,7 @@ from here, so a page handler passes only what is its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from datetime import date
 from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar
@@ -44,6 +44,21 @@ def isoformat(value: date) -> str:
     return value.isoformat()
 
 
+class PageEnvironment(Environment):
+    """Jinja's environment, with each template's globals a plain dictionary rather than a ChainMap.
+
+    Jinja layers a template's globals over the environment's in a ChainMap so that a template's own globals
+    never leak into the environment. Ours have none, and every `{% from … import … %}` of a render compares
+    the context's globals with the imported template's through that ChainMap, key by key in Python: 3 % of
+    the access-log page's CPU. A copy taken when the template is loaded keeps both promises, since Jinja
+    allows changing the environment's globals only before the first template is loaded.
+    """
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """The environment's globals with the template's own (if any) on top, as one dictionary."""
+        return {**self.globals, **(d or {})}
+
+
 def create_environment(*, auto_reload: bool = False, language: i18n.Language | None = None) -> Environment:
     """A strict, autoescaping environment with gettext bound to the current request's language.
 
@@ -51,7 +66,7 @@ def create_environment(*, auto_reload: bool = False, language: i18n.Language | N
     environment then serves only requests in that language (`LanguageTemplateEngine`). Catalogues must be
     loaded first.
     """
-    environment = Environment(
+    environment = PageEnvironment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,

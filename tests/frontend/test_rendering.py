@@ -27,3 +27,19 @@ def test_no_template_calls_isoformat_as_a_method() -> None:
         if ".isoformat()" in loader.get_source(environment, name)[0]
     ]
     assert calling == []
+
+
+def test_a_template_sees_the_environment_globals_in_a_plain_dictionary() -> None:
+    # Every `{% from … import … %}` compares the context's globals with the imported template's; with a plain
+    # dictionary that comparison runs in C rather than key by key through a ChainMap.
+    environment = create_environment()
+    environment.globals["greeting"] = "hello"
+    macros = environment.from_string("{% macro shout() %}{{ greeting|upper }}{% endmacro %}")
+    page = environment.from_string(
+        "{% from macros import shout %}{{ shout() }} {{ own }}", globals={"macros": macros, "own": "mine"}
+    )
+    assert type(page.globals) is dict
+    assert page.render() == "HELLO mine"
+    # A template's own globals stay its own.
+    assert "own" not in environment.globals
+    assert "own" not in macros.globals
