@@ -26,6 +26,7 @@ from backend.core import i18n
 from backend.core.auth.actors import SignedIn
 from backend.core.errors import ProblemDetails
 from frontend.assets import static_url
+from frontend.output_escape import PageCodeGenerator
 from frontend.template_messages import ConstantMessages, install_template_messages
 
 P = ParamSpec("P")
@@ -45,7 +46,8 @@ def isoformat(value: date) -> str:
 
 
 class PageEnvironment(Environment):
-    """Jinja's environment, with each template's globals a plain dictionary rather than a ChainMap.
+    """Jinja's environment, writing values out without a Markup copy each (frontend.output_escape), and with each
+    template's globals a plain dictionary rather than a ChainMap.
 
     Jinja layers a template's globals over the environment's in a ChainMap so that a template's own globals
     never leak into the environment. Ours have none, and every `{% from … import … %}` of a render compares
@@ -53,6 +55,8 @@ class PageEnvironment(Environment):
     the access-log page's CPU. A copy taken when the template is loaded keeps both promises, since Jinja
     allows changing the environment's globals only before the first template is loaded.
     """
+
+    code_generator_class = PageCodeGenerator
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """The environment's globals with the template's own (if any) on top, as one dictionary."""
