@@ -40,7 +40,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 bench: install
-	$(BIN)/vitrine embedded -- sh -c "$(BIN)/python -m benchmarks && $(BIN)/python -m benchmarks.log_growth && $(BIN)/python -m benchmarks.access_ingest && $(BIN)/python -m benchmarks.declaration_ingest && $(BIN)/python -m benchmarks.notification_latency && { $(BIN)/python -m benchmarks.soak; $(BIN)/python -m benchmarks.summary; }"
+	$(BIN)/vitrine embedded -- sh -c "$(BIN)/python -m benchmarks && $(BIN)/python -m benchmarks.latency_at_rate && $(BIN)/python -m benchmarks.log_growth && $(BIN)/python -m benchmarks.access_ingest && $(BIN)/python -m benchmarks.declaration_ingest && $(BIN)/python -m benchmarks.notification_latency && { $(BIN)/python -m benchmarks.soak; $(BIN)/python -m benchmarks.summary; }"
 
 migrate: install
 	$(BIN)/vitrine embedded -- $(BIN)/vitrine migrate

@@ -403,12 +403,12 @@ class PythonClient:
 
     def version(self) -> str:
         """Python and the event loop used."""
-        loop = "uvloop" if _uvloop_factory() is not None else "asyncio"
+        loop = "uvloop" if uvloop_factory() is not None else "asyncio"
         return f"python-asyncio ({loop})"
 
     def run(self, spec: LoadSpec, request: LoadRequest) -> RunResult:
         """One warm-up plus measured window on the same connections; only requests inside the window count."""
-        factory = _uvloop_factory()
+        factory = uvloop_factory()
         with asyncio.Runner(loop_factory=factory) as runner:
             return runner.run(self._load(spec, request))
 
@@ -457,7 +457,8 @@ class PythonClient:
             writer.close()
 
 
-def _uvloop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+def uvloop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event-loop factory when it is installed (as uvicorn uses it), else None for asyncio's own."""
     try:
         module = importlib.import_module("uvloop")
     except ImportError:

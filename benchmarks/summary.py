@@ -24,6 +24,7 @@ PARTS: Final = {
     "declaration_ingest": "declaration-ingest.json",
     "notification_latency": "notification-latency.json",
     "soak": "soak.json",
+    "latency_at_rate": "latency.json",
 }
 
 
