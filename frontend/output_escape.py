@@ -26,7 +26,7 @@ from jinja2.nodes import Expr, Template
 from markupsafe import Markup, escape
 
 try:
-    # The C escaper `escape` itself uses (MarkupSafe 2.1 to 3.x); its pure-Python twin when the wheel has no C.
+    # The C escaper `escape` itself uses (MarkupSafe 3); its pure-Python twin when the wheel has no C.
     from markupsafe._speedups import _escape_inner as _escape_text
 except ImportError:  # pragma: no cover - MarkupSafe without its C extension
     from markupsafe._native import _escape_inner as _escape_text
