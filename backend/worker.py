@@ -33,6 +33,7 @@ from backend.access_log.queries import create_partition
 from backend.core.auth import rate_limit
 from backend.core.auth.assertion_queries import delete_expired_assertions
 from backend.core.auth.oidc_queries import delete_stale_login_attempts
+from backend.core.cancellation import RECANCEL_SECONDS, cancel_until_done
 from backend.core.db import create_pool, pool_source, transaction
 from backend.core.log_setup import configure_logging
 from backend.core.redis_retry import WindowRetry
@@ -333,20 +334,19 @@ class WorkerSupervisor:
     async def _retire(self, worker: Worker) -> None:
         """Let a stopped arq worker's jobs end, then close its Redis connections.
 
-        After a signal the jobs were cancelled (arq queues them again); after a lost Redis they end when their
-        own Redis calls give up. Either way a job that does not end in time is cancelled.
+        After a signal the jobs were cancelled (arq queues them again), and are cancelled again while they run on;
+        after a lost Redis they end when their own Redis calls give up, or are cancelled when they do not in time.
         """
         tasks = [task for task in worker.tasks.values() if not task.done()]
-        if tasks:
-            grace = STOP_GRACE_SECONDS
-            if not self.stopping.is_set():
-                grace += self.settings.worker_redis_retry_seconds
-            _, late = await asyncio.wait(tasks, timeout=grace)
-            for task in late:
-                task.cancel()
-            if late:
-                # Bounded: a job whose cancellation is lost in a library's clean-up must not hold the stop for ever.
-                await asyncio.wait(late, timeout=STOP_GRACE_SECONDS)
+        if tasks and self.stopping.is_set():
+            # arq has cancelled them. A cancellation can be lost (backend.core.cancellation), so those still running
+            # after a moment's clean-up are cancelled again until they end. Bounded: a job that ignores cancellation
+            # altogether must not hold the stop for ever.
+            _, late = await asyncio.wait(tasks, timeout=RECANCEL_SECONDS)
+            await cancel_until_done(late, within=STOP_GRACE_SECONDS)
+        elif tasks:
+            _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS + self.settings.worker_redis_retry_seconds)
+            await cancel_until_done(late, within=STOP_GRACE_SECONDS)
         # What the ended ones raised is expected here, and must not be reported as unretrieved.
         await asyncio.gather(*(task for task in worker.tasks.values() if task.done()), return_exceptions=True)
         pool = worker._pool

@@ -16,6 +16,7 @@ import pytest
 from backend.core.db import connect, transaction
 from backend.core.settings import Settings
 from backend.worker import (
+    STOP_GRACE_SECONDS,
     WorkerSupervisor,
     build_worker,
     create_access_log_partitions,
@@ -124,6 +125,30 @@ async def test_the_supervisor_outlives_an_absent_redis_and_stops_at_once_on_a_si
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
     assert await _beats(conn, supervisor.ctx["worker_name"]) == 0, "a clean stop removes the heartbeat"
+
+
+async def test_a_stopping_supervisor_cancels_again_a_job_that_lost_its_cancellation(settings: Settings) -> None:
+    supervisor = WorkerSupervisor(settings)
+    worker = build_worker(settings, handle_signals=False, ctx=supervisor.ctx)
+    cancellations: list[int] = []
+
+    async def job() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            # Lost, as Python 3.11's asyncio.wait_for loses one that meets a completing operation: the job goes on.
+            cancellations.append(1)
+        await asyncio.sleep(30)
+
+    task = asyncio.create_task(job())
+    await asyncio.sleep(0)
+    worker.tasks["deliver:lost"] = task
+    supervisor.stopping.set()
+    task.cancel()  # what arq's handle_sig does on SIGTERM
+    # Well within the grace period: the stop does not wait it out for a job that went on.
+    await asyncio.wait_for(supervisor._retire(worker), timeout=STOP_GRACE_SECONDS / 2)
+    assert task.cancelled()
+    assert cancellations == [1]
 
 
 async def _beats(conn: asyncpg.Connection, name: str) -> int:
