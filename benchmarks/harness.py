@@ -457,6 +457,81 @@ class PythonClient:
             writer.close()
 
 
+@dataclass
+class OpenLoopTally:
+    """What an open-loop run has seen so far; it may be read while the run goes on (the soak samples it)."""
+
+    # From each answered request's due time, in the order the answers came.
+    latencies_ms: list[float] = field(default_factory=list)
+    # Requests that got no answer, or an answer that closed the connection.
+    errors: int = 0
+    # Answers whose status was not the expected one, by status.
+    unexpected: dict[str, int] = field(default_factory=dict)
+    # From the first due time to the last answer: beyond the planned duration when the server fell behind.
+    elapsed_s: float = 0.0
+
+
+async def open_loop(
+    host: str,
+    port: int,
+    *,
+    request: Callable[[int], bytes],
+    expect_status: int,
+    rate: float,
+    seconds: float,
+    connections: int,
+    tally: OpenLoopTally,
+    on_head: Callable[[ResponseHead], None] | None = None,
+    max_requests: int = MAX_REQUESTS_PER_RUN,
+) -> None:
+    """Send request(i) when it is due, at `start + i / rate`, for `seconds`, over a pool of keep-alive connections.
+
+    A request waits for a free connection if none is, and its latency counts from when it was due, whatever
+    happened before: a stall shows up as latency instead of silently lowering the load (open loop).
+    """
+    ensure_loopback(host)
+    if rate <= 0 or seconds <= 0 or connections < 1:
+        raise BenchmarkError("the rate and the duration must be positive, the connections at least 1")
+    total = min(int(rate * seconds), max_requests)
+    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(await asyncio.open_connection(host, port))
+
+    async def one(index: int, due: float) -> None:
+        reader, writer = await pool.get()
+        try:
+            writer.write(request(index))
+            head = await read_response(reader)
+            if on_head is not None:
+                on_head(head)
+            if not head.keep_alive:
+                raise ConnectionError("the server closed the connection")
+        except (asyncio.IncompleteReadError, ConnectionError, BenchmarkError, ValueError):
+            tally.errors += 1
+            writer.close()
+            pool.put_nowait(await asyncio.open_connection(host, port))
+            return
+        tally.latencies_ms.append((time.perf_counter() - due) * 1000)
+        if head.status != expect_status:
+            tally.unexpected[str(head.status)] = tally.unexpected.get(str(head.status), 0) + 1
+        pool.put_nowait((reader, writer))
+
+    in_flight: set[asyncio.Task[None]] = set()
+    started = time.perf_counter()
+    for index in range(total):
+        due = started + index / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(index, due))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+    await asyncio.gather(*in_flight)
+    tally.elapsed_s = time.perf_counter() - started
+    while not pool.empty():
+        pool.get_nowait()[1].close()
+
+
 def uvloop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's event-loop factory when it is installed (as uvicorn uses it), else None for asyncio's own."""
     try:

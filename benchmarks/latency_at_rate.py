@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -33,11 +32,12 @@ from benchmarks.cases import Case, select_cases
 from benchmarks.harness import (
     BenchmarkError,
     LoadRequest,
+    OpenLoopTally,
     choose_generator,
     encode_request,
     median,
+    open_loop,
     percentile,
-    read_response,
     uvloop_factory,
 )
 from benchmarks.report import write_section
@@ -83,74 +83,40 @@ class OpenLoopRun:
     elapsed_s: float
 
 
-def run_from_latencies(
-    latencies_s: Sequence[float], *, rate: float, sent: int, errors: int, elapsed_s: float
-) -> OpenLoopRun:
-    """The run's percentiles (ms) from the latencies (seconds) of the requests that were answered."""
-    ordered = sorted(latency * 1000 for latency in latencies_s)
+def run_summary(tally: OpenLoopTally, *, rate: float) -> OpenLoopRun:
+    """The run's percentiles (ms) over the answered requests; no answer and a wrong status are both errors."""
+    ordered = sorted(tally.latencies_ms)
     if not ordered:
         raise BenchmarkError("no request was answered")
     return OpenLoopRun(
         rate=round(rate, 1),
-        sent=sent,
-        errors=errors,
+        sent=len(tally.latencies_ms) + tally.errors,
+        errors=tally.errors + sum(tally.unexpected.values()),
         p50_ms=round(percentile(ordered, 50), 2),
         p90_ms=round(percentile(ordered, 90), 2),
         p99_ms=round(percentile(ordered, 99), 2),
         max_ms=round(ordered[-1], 2),
-        elapsed_s=round(elapsed_s, 2),
+        elapsed_s=round(tally.elapsed_s, 2),
     )
 
 
-async def open_loop(
+async def open_loop_run(
     port: int, raw: bytes, *, expect_status: int, rate: float, seconds: int, connections: int
 ) -> OpenLoopRun:
     """Send `raw` at `rate` a second for `seconds` over a pool of keep-alive connections; latency from due time."""
-    if rate <= 0 or seconds < 1 or connections < 1:
-        raise BenchmarkError("the rate must be positive, the duration and the connections at least 1")
-    total = min(int(rate * seconds), MAX_REQUESTS)
-    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
-    for _ in range(connections):
-        pool.put_nowait(await asyncio.open_connection(HOST, port))
-    latencies: list[float] = []
-    errors = 0
-
-    async def one(due: float) -> None:
-        nonlocal errors
-        # Waiting for a free connection counts: the request was due.
-        reader, writer = await pool.get()
-        try:
-            writer.write(raw)
-            head = await read_response(reader)
-        except (asyncio.IncompleteReadError, ConnectionError, BenchmarkError, ValueError):
-            errors += 1
-            writer.close()
-            pool.put_nowait(await asyncio.open_connection(HOST, port))
-            return
-        latencies.append(time.perf_counter() - due)
-        if head.status != expect_status:
-            errors += 1
-        if head.keep_alive:
-            pool.put_nowait((reader, writer))
-        else:
-            writer.close()
-            pool.put_nowait(await asyncio.open_connection(HOST, port))
-
-    in_flight: set[asyncio.Task[None]] = set()
-    started = time.perf_counter()
-    for index in range(total):
-        due = started + index / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        task = asyncio.create_task(one(due))
-        in_flight.add(task)
-        task.add_done_callback(in_flight.discard)
-    await asyncio.gather(*in_flight)
-    elapsed = time.perf_counter() - started
-    while not pool.empty():
-        pool.get_nowait()[1].close()
-    return run_from_latencies(latencies, rate=rate, sent=total, errors=errors, elapsed_s=elapsed)
+    tally = OpenLoopTally()
+    await open_loop(
+        HOST,
+        port,
+        request=lambda _index: raw,
+        expect_status=expect_status,
+        rate=rate,
+        seconds=seconds,
+        connections=connections,
+        tally=tally,
+        max_requests=MAX_REQUESTS,
+    )
+    return run_summary(tally, rate=rate)
 
 
 def _open_loop_run(
@@ -158,7 +124,7 @@ def _open_loop_run(
 ) -> OpenLoopRun:
     with asyncio.Runner(loop_factory=uvloop_factory()) as runner:
         return runner.run(
-            open_loop(port, raw, expect_status=expect_status, rate=rate, seconds=seconds, connections=connections)
+            open_loop_run(port, raw, expect_status=expect_status, rate=rate, seconds=seconds, connections=connections)
         )
 
 

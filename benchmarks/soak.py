@@ -42,8 +42,11 @@ from benchmarks.cases import BROWSER_HEADERS
 from benchmarks.harness import (
     BenchmarkError,
     LoadRequest,
+    OpenLoopTally,
+    ResponseHead,
     encode_request,
     median,
+    open_loop,
     percentile,
     read_response,
 )
@@ -89,14 +92,10 @@ class Sample:
 
 
 @dataclass
-class SoakTally:
-    """What the open-loop run saw."""
+class SoakTally(OpenLoopTally):
+    """What the open-loop run saw, with the memory samples taken alongside."""
 
-    latencies_ms: list[float] = field(default_factory=list)
-    errors: int = 0
-    unexpected: dict[str, int] = field(default_factory=dict)
     samples: list[Sample] = field(default_factory=list)
-    elapsed_s: float = 0.0
     # Times the server renewed the session cookie and the client took the new one, as a browser does.
     cookie_renewals: int = 0
 
@@ -258,29 +257,9 @@ async def _open_loop(
     tally: SoakTally,
     database_url: str,
 ) -> None:
-    """Requests due at a fixed rate for the whole duration; memory sampled alongside."""
+    """Requests due at a fixed rate for the whole duration (the mix in turn); memory sampled alongside."""
     duration = options.minutes * 60
-    pool: asyncio.Queue[_Connection] = asyncio.Queue()
-    for _ in range(options.connections):
-        pool.put_nowait(await _open(port))
     started = time.monotonic()
-    answered = 0
-
-    async def one(index: int, due: float) -> None:
-        nonlocal answered
-        connection = await pool.get()
-        try:
-            status = await _send(connection, jar, index)
-        except (ConnectionError, asyncio.IncompleteReadError, BenchmarkError, ValueError):
-            tally.errors += 1
-            connection.writer.close()
-            pool.put_nowait(await _open(port))
-            return
-        tally.latencies_ms.append((time.monotonic() - due) * 1000)
-        answered += 1
-        if status != 200:
-            tally.unexpected[str(status)] = tally.unexpected.get(str(status), 0) + 1
-        pool.put_nowait(connection)
 
     async def sampler() -> None:
         counters = await connect(database_url, as_app=False)
@@ -295,7 +274,7 @@ async def _open_loop(
                         round(time.monotonic() - started, 1),
                         _rss_mib(pids[0]),
                         _rss_mib(pids[1]),
-                        answered,
+                        len(tally.latencies_ms),
                         window_p99_ms=round(percentile(window, 99), 1) if window else None,
                         load_1m=_load_1m(),
                         checkpoints=checkpoints,
@@ -306,26 +285,24 @@ async def _open_loop(
         finally:
             await counters.close()
 
+    def on_head(head: ResponseHead) -> None:
+        if head.set_cookies:
+            jar.update(head.set_cookies)
+
     sampling = asyncio.create_task(sampler())
-    in_flight: set[asyncio.Task[None]] = set()
-    index = 0
-    while index < MAX_REQUESTS:
-        due = started + index / rate
-        if due - started >= duration:
-            break
-        delay = due - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        task = asyncio.create_task(one(index, due))
-        in_flight.add(task)
-        task.add_done_callback(in_flight.discard)
-        index += 1
-    await asyncio.gather(*in_flight)
-    # Until the last answer: when the server falls behind, the offered load takes longer than planned to serve.
-    tally.elapsed_s = time.monotonic() - started
+    await open_loop(
+        HOST,
+        port,
+        request=lambda index: jar.raws[index % len(jar.raws)],
+        expect_status=200,
+        rate=rate,
+        seconds=duration,
+        connections=options.connections,
+        tally=tally,
+        on_head=on_head,
+        max_requests=MAX_REQUESTS,
+    )
     await sampling
-    while not pool.empty():
-        pool.get_nowait().writer.close()
 
 
 def _flat(values: Sequence[float], settled_after: int) -> tuple[float, float, bool]:

@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from benchmarks.harness import BenchmarkError, LoadRequest, encode_request
+from benchmarks.harness import BenchmarkError, LoadRequest, OpenLoopTally, encode_request, open_loop
 from benchmarks.latency_at_rate import (
+    OpenLoopRun,
     RateOptions,
-    open_loop,
+    open_loop_run,
     parse_options,
     render,
-    run_from_latencies,
+    run_summary,
     summary,
 )
 from benchmarks.servers import HOST
@@ -59,7 +60,7 @@ def _raw(port: int) -> bytes:
 
 async def test_open_loop_sends_every_request_due_and_measures_from_due_time(slow_server: tuple[_Server, int]) -> None:
     server, port = slow_server
-    run = await open_loop(port, _raw(port), expect_status=200, rate=100, seconds=1, connections=4)
+    run = await open_loop_run(port, _raw(port), expect_status=200, rate=100, seconds=1, connections=4)
     assert server.requests == run.sent == 100
     assert run.errors == 0
     assert len(server.peers) == 4, "the load is spread over the pool's keep-alive connections"
@@ -71,7 +72,7 @@ async def test_open_loop_sends_every_request_due_and_measures_from_due_time(slow
 async def test_a_request_waiting_for_a_connection_counts_its_wait(slow_server: tuple[_Server, int]) -> None:
     # One connection, 10 ms per answer, 200 due a second: the queue grows, and latency from due time shows it.
     _, port = slow_server
-    run = await open_loop(port, _raw(port), expect_status=200, rate=200, seconds=1, connections=1)
+    run = await open_loop_run(port, _raw(port), expect_status=200, rate=200, seconds=1, connections=1)
     assert run.sent == 200
     assert run.p99_ms > 500, "a closed-loop client would have reported about 10 ms"
     assert run.elapsed_s > 1.5
@@ -79,25 +80,65 @@ async def test_a_request_waiting_for_a_connection_counts_its_wait(slow_server: t
 
 async def test_an_unexpected_status_is_an_error(slow_server: tuple[_Server, int]) -> None:
     _, port = slow_server
-    run = await open_loop(port, _raw(port), expect_status=204, rate=50, seconds=1, connections=2)
+    run = await open_loop_run(port, _raw(port), expect_status=204, rate=50, seconds=1, connections=2)
     assert run.errors == run.sent == 50
 
 
 async def test_open_loop_refuses_a_rate_of_zero() -> None:
     with pytest.raises(BenchmarkError):
-        await open_loop(1, b"", expect_status=200, rate=0, seconds=1, connections=1)
+        await open_loop_run(1, b"", expect_status=200, rate=0, seconds=1, connections=1)
 
 
-def test_run_from_latencies_reports_milliseconds_and_refuses_no_answer() -> None:
-    run = run_from_latencies([0.001 * (index + 1) for index in range(100)], rate=100, sent=102, errors=2, elapsed_s=1.0)
-    assert (run.sent, run.errors, run.p50_ms, run.p99_ms, run.max_ms) == (102, 2, 50.0, 99.0, 100.0)
+async def test_an_answer_that_closes_the_connection_is_an_error_and_the_pool_reconnects() -> None:
+    closing = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+    connections = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(closing)
+        await writer.drain()
+        writer.close()
+
+    listening = await asyncio.start_server(handle, HOST, 0)
+    port = listening.sockets[0].getsockname()[1]
+    heads: list[int] = []
+    async with listening:
+        tally = OpenLoopTally()
+        await open_loop(
+            HOST,
+            port,
+            request=lambda _index: _raw(port),
+            expect_status=200,
+            rate=20,
+            seconds=1,
+            connections=2,
+            tally=tally,
+            on_head=lambda head: heads.append(head.status),
+        )
+    assert (tally.errors, tally.latencies_ms) == (20, [])
+    assert heads == [200] * 20, "the caller still sees each answer (the soak takes renewed cookies from it)"
+    assert connections == 2 + 20
+
+
+def test_run_summary_counts_errors_and_statuses_and_refuses_no_answer() -> None:
+    tally = OpenLoopTally(
+        latencies_ms=[float(index + 1) for index in range(100)], errors=2, unexpected={"503": 1}, elapsed_s=1.0
+    )
+    run = run_summary(tally, rate=100)
+    assert (run.sent, run.errors, run.p50_ms, run.p99_ms, run.max_ms) == (102, 3, 50.0, 99.0, 100.0)
     with pytest.raises(BenchmarkError):
-        run_from_latencies([], rate=1, sent=1, errors=1, elapsed_s=1.0)
+        run_summary(OpenLoopTally(errors=1), rate=1)
+
+
+def _run(latencies_ms: list[float], errors: int) -> OpenLoopRun:
+    return run_summary(OpenLoopTally(latencies_ms=latencies_ms, errors=errors, elapsed_s=1.0), rate=300)
 
 
 def test_summary_and_table_say_whether_the_p99_is_under_25_ms() -> None:
-    fast = run_from_latencies([0.002] * 90 + [0.02] * 10, rate=300, sent=100, errors=0, elapsed_s=1.0)
-    slow = run_from_latencies([0.002] * 90 + [0.04] * 10, rate=300, sent=100, errors=1, elapsed_s=1.0)
+    fast = _run([2.0] * 90 + [20.0] * 10, errors=0)
+    slow = _run([2.0] * 90 + [40.0] * 10, errors=1)
     figures: dict[str, object] = {
         "generated_at": "2026-12-03 09:30 UTC",
         "commit": "abc1234",
