@@ -31,6 +31,7 @@ from backend.core.errors import make_exception_handler
 from backend.core.health import MetricsController, healthz, readyz
 from backend.core.http_middleware import RequestContext
 from backend.core.log_setup import configure_logging
+from backend.core.request_metrics import RequestMetrics
 from backend.core.request_transaction import (
     TransactionMiddleware,
     provide_connection,
@@ -159,6 +160,7 @@ def create_app(
         prefix="vitrine",
         group_path=True,
         exclude=[r"^/metrics$", r"^/static/"],
+        middleware_class=RequestMetrics,
     )
     route_handlers: list[Any] = [
         home,
