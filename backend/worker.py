@@ -345,7 +345,7 @@ class WorkerSupervisor:
             _, late = await asyncio.wait(tasks, timeout=RECANCEL_SECONDS)
             await cancel_until_done(late, within=STOP_GRACE_SECONDS)
         elif tasks:
-            _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS + self.settings.worker_redis_retry_seconds)
+            late = await self._wait_unless_stopped(tasks, STOP_GRACE_SECONDS + self.settings.worker_redis_retry_seconds)
             await cancel_until_done(late, within=STOP_GRACE_SECONDS)
         # What the ended ones raised is expected here, and must not be reported as unretrieved.
         await asyncio.gather(*(task for task in worker.tasks.values() if task.done()), return_exceptions=True)
@@ -357,6 +357,32 @@ class WorkerSupervisor:
             with contextlib.suppress(RedisError, OSError, TimeoutError):
                 await asyncio.wait_for(pool.delete(worker.health_check_key), timeout=2.0)
         await pool.aclose(close_connection_pool=True)
+
+    async def _wait_unless_stopped(self, tasks: list[asyncio.Task[Any]], seconds: float) -> set[asyncio.Task[Any]]:
+        """Wait up to `seconds` for the jobs to end, or until a signal (which has them cancelled); those still running.
+
+        Without the signal's end to the wait, a stop during it would wait out the whole bound for a job that lost
+        its cancellation (backend.core.cancellation), as the stop after a signal no longer does.
+        """
+        pending = set(tasks)
+        stopped = asyncio.ensure_future(self.stopping.wait())
+        deadline = asyncio.get_running_loop().time() + seconds
+        try:
+            while pending and not self.stopping.is_set():
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    break
+                done, _ = await asyncio.wait(
+                    {*pending, stopped}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+                )
+                pending -= done
+        finally:
+            stopped.cancel()
+            await asyncio.gather(stopped, return_exceptions=True)
+        if pending and self.stopping.is_set():
+            # arq's handle_sig cancelled them; those still running a moment later lost that cancellation.
+            _, pending = await asyncio.wait(pending, timeout=RECANCEL_SECONDS)
+        return pending
 
     async def _beat(self) -> None:
         """The heartbeat while no arq worker runs its cron: the process is alive, PostgreSQL permitting."""

@@ -151,6 +151,33 @@ async def test_a_stopping_supervisor_cancels_again_a_job_that_lost_its_cancellat
     assert cancellations == [1]
 
 
+async def test_a_signal_while_jobs_wind_down_after_a_lost_redis_ends_the_wait(settings: Settings) -> None:
+    supervisor = WorkerSupervisor(settings)
+    worker = build_worker(settings, handle_signals=False, ctx=supervisor.ctx)
+    cancellations: list[int] = []
+
+    async def job() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancellations.append(1)  # lost, as in the test above: the job goes on
+        await asyncio.sleep(30)
+
+    task = asyncio.create_task(job())
+    await asyncio.sleep(0)
+    worker.tasks["deliver:lost"] = task
+    supervisor.worker = worker
+    # Redis was lost (no signal yet): the supervisor waits for the job; SIGTERM comes a moment later.
+    retiring = asyncio.create_task(supervisor._retire(worker))
+    await asyncio.sleep(0.2)
+    assert not retiring.done(), "without a signal the supervisor lets the job run on"
+    supervisor.stop(signal.SIGTERM)
+    # Before: the wait went on for the grace period plus the Redis retry window.
+    await asyncio.wait_for(retiring, timeout=STOP_GRACE_SECONDS / 2)
+    assert task.cancelled()
+    assert cancellations == [1]
+
+
 async def _beats(conn: asyncpg.Connection, name: str) -> int:
     count: int = await conn.fetchval("SELECT count(*) FROM worker_heartbeats WHERE worker_name = $1", name)
     return count
