@@ -200,20 +200,23 @@ def command_web(settings: Settings) -> int:
     import uvicorn
 
     from backend.core.log_setup import configure_logging
+    from backend.core.process_metrics import shared_metrics
 
     _require_urls(settings)
     configure_logging(settings.log_level)
-    uvicorn.run(
-        "backend.cli:web_app_factory",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.web_workers,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-        server_header=False,
-        log_config=None,
-    )
+    # Several worker processes count their requests together (backend.core.process_metrics).
+    with shared_metrics(settings.web_workers):
+        uvicorn.run(
+            "backend.cli:web_app_factory",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.web_workers,
+            proxy_headers=True,
+            forwarded_allow_ips="127.0.0.1",
+            server_header=False,
+            log_config=None,
+        )
     return 0
 
 
@@ -221,13 +224,16 @@ def web_app_factory() -> Any:
     """Uvicorn's factory: builds the app from the environment in each web process.
 
     Once the process has started (pools open), its long-lived objects are frozen out of the garbage collector's
-    way (backend.core.heap).
+    way (backend.core.heap); when it stops cleanly, its requests in progress leave the shared metrics
+    (backend.core.process_metrics).
     """
     from backend.app import create_app
     from backend.core.heap import settle_heap
+    from backend.core.process_metrics import withdraw_process
 
     app = create_app(load_settings())
     app.on_startup.append(settle_heap)
+    app.on_shutdown.append(withdraw_process)
     return app
 
 

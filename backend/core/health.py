@@ -9,19 +9,19 @@ from typing import Any
 import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, get
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 from redis.asyncio import Redis
 
 from backend.core.db import ConnectionSource
+from backend.core.process_metrics import exposition
 
 READINESS_TIMEOUT_SECONDS = 2.0
 ARQ_QUEUE = "arq:queue"
 
-QUEUE_DEPTH = Gauge("vitrine_queue_depth", "Jobs waiting in the arq queue")
-WORKER_JOBS = Gauge("vitrine_worker_jobs_done", "Jobs completed by each live worker", ["worker"])
-WORKER_HEARTBEAT_AGE = Gauge(
-    "vitrine_worker_heartbeat_age_seconds", "Seconds since each worker last reported", ["worker"]
-)
+_QUEUE_DEPTH = ("vitrine_queue_depth", "Jobs waiting in the arq queue")
+_WORKER_JOBS = ("vitrine_worker_jobs_done", "Jobs completed by each live worker")
+_WORKER_HEARTBEAT_AGE = ("vitrine_worker_heartbeat_age_seconds", "Seconds since each worker last reported")
 
 
 class Check(msgspec.Struct, frozen=True):
@@ -86,6 +86,16 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[Readiness]:
     )
 
 
+class _ReadNow:
+    """A collector of metric families read for one scrape."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> list[Metric]:
+        return self._families
+
+
 class MetricsController(Controller):
     """Prometheus metrics: request counts and latency, plus queue depth and worker liveness."""
 
@@ -94,26 +104,33 @@ class MetricsController(Controller):
 
     @get()
     async def metrics(self, request: Request[Any, Any, Any]) -> Response[bytes]:
-        """The text exposition format, refreshed from Redis and PostgreSQL at each scrape."""
-        await self.refresh_job_gauges(request)
-        return Response(generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        """The text exposition format: the server's request metrics, then the jobs as they are at this scrape."""
+        jobs = CollectorRegistry(auto_describe=False)
+        jobs.register(_ReadNow(await self.job_families(request)))
+        return Response(exposition() + generate_latest(jobs), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    async def refresh_job_gauges(self, request: Request[Any, Any, Any]) -> None:
-        """Read queue depth and worker heartbeats just before a scrape."""
+    async def job_families(self, request: Request[Any, Any, Any]) -> list[Metric]:
+        """Queue depth and worker heartbeats, read from Redis and PostgreSQL for this scrape.
+
+        Read at the scrape rather than kept in the process: whichever web process answers gives the same figures,
+        and a worker that is gone is gone from the next scrape.
+        """
         state = request.app.state
+        depth = GaugeMetricFamily(*_QUEUE_DEPTH)
         try:
-            QUEUE_DEPTH.set(await state.redis.zcard(ARQ_QUEUE))
+            depth.add_metric([], await state.redis.zcard(ARQ_QUEUE))
         except Exception:  # a scrape must still answer while Redis is down; readiness reports that
-            QUEUE_DEPTH.set(float("nan"))
+            depth.add_metric([], float("nan"))
         try:
             async with state.connection_source() as conn:
                 rows = await conn.fetch(
                     "SELECT worker_name, jobs_done, extract(epoch FROM now() - beat_at) AS age FROM worker_heartbeats"
                 )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            return
-        WORKER_JOBS.clear()
-        WORKER_HEARTBEAT_AGE.clear()
+            return [depth]
+        jobs = GaugeMetricFamily(*_WORKER_JOBS, labels=["worker"])
+        age = GaugeMetricFamily(*_WORKER_HEARTBEAT_AGE, labels=["worker"])
         for row in rows:
-            WORKER_JOBS.labels(row["worker_name"]).set(row["jobs_done"])
-            WORKER_HEARTBEAT_AGE.labels(row["worker_name"]).set(float(row["age"]))
+            jobs.add_metric([row["worker_name"]], row["jobs_done"])
+            age.add_metric([row["worker_name"]], float(row["age"]))
+        return [depth, jobs, age]
