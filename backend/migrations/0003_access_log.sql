@@ -2,11 +2,16 @@
 -- hash-chained per citizen with a gap-free sequence kept in a head table.
 
 -- The role the web and worker processes run as (SET ROLE at connect). It may only add to and read the log.
+-- Roles belong to the whole server: another database's migration may be creating it at this very moment (the
+-- migration lock is per database), in which case this one waits for it and finds the name taken.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'vitrine_app') THEN
         CREATE ROLE vitrine_app NOLOGIN;
     END IF;
+EXCEPTION
+    WHEN duplicate_object OR unique_violation THEN
+        NULL;
 END
 $$;
 
