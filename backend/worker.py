@@ -338,13 +338,8 @@ class WorkerSupervisor:
         after a lost Redis they end when their own Redis calls give up, or are cancelled when they do not in time.
         """
         tasks = [task for task in worker.tasks.values() if not task.done()]
-        if tasks and self.stopping.is_set():
-            # arq has cancelled them. A cancellation can be lost (backend.core.cancellation), so those still running
-            # after a moment's clean-up are cancelled again until they end. Bounded: a job that ignores cancellation
-            # altogether must not hold the stop for ever.
-            _, late = await asyncio.wait(tasks, timeout=RECANCEL_SECONDS)
-            await cancel_until_done(late, within=STOP_GRACE_SECONDS)
-        elif tasks:
+        if tasks:
+            # Bounded: a job that ignores cancellation altogether must not hold the stop for ever.
             late = await self._wait_unless_stopped(tasks, STOP_GRACE_SECONDS + self.settings.worker_redis_retry_seconds)
             await cancel_until_done(late, within=STOP_GRACE_SECONDS)
         # What the ended ones raised is expected here, and must not be reported as unretrieved.
@@ -359,10 +354,11 @@ class WorkerSupervisor:
         await pool.aclose(close_connection_pool=True)
 
     async def _wait_unless_stopped(self, tasks: list[asyncio.Task[Any]], seconds: float) -> set[asyncio.Task[Any]]:
-        """Wait up to `seconds` for the jobs to end, or until a signal (which has them cancelled); those still running.
+        """The jobs still running after up to `seconds` of waiting for them, a wait a signal ends at once.
 
-        Without the signal's end to the wait, a stop during it would wait out the whole bound for a job that lost
-        its cancellation (backend.core.cancellation), as the stop after a signal no longer does.
+        After a signal arq has cancelled them (handle_sig), whether it came before the wait or during it; a
+        cancellation can be lost (backend.core.cancellation), so those still running after a moment's clean-up
+        are returned to be cancelled again. Without a signal (a lost Redis) they have the whole wait to end.
         """
         pending = set(tasks)
         stopped = asyncio.ensure_future(self.stopping.wait())

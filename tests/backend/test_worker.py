@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import msgspec
 import pytest
+from arq.worker import Worker
 
 from backend.core.db import connect, transaction
 from backend.core.settings import Settings
@@ -127,24 +128,32 @@ async def test_the_supervisor_outlives_an_absent_redis_and_stops_at_once_on_a_si
     assert await _beats(conn, supervisor.ctx["worker_name"]) == 0, "a clean stop removes the heartbeat"
 
 
-async def test_a_stopping_supervisor_cancels_again_a_job_that_lost_its_cancellation(settings: Settings) -> None:
+async def _running_a_job_that_loses_its_first_cancellation(
+    settings: Settings, cancellations: list[int]
+) -> tuple[WorkerSupervisor, Worker, asyncio.Task[None]]:
+    """A supervisor whose arq worker runs one job that goes on after its first cancellation, as Python 3.11's
+    asyncio.wait_for lets a job go on when a cancellation meets a completing operation."""
     supervisor = WorkerSupervisor(settings)
     worker = build_worker(settings, handle_signals=False, ctx=supervisor.ctx)
-    cancellations: list[int] = []
 
     async def job() -> None:
         try:
             await asyncio.sleep(30)
         except asyncio.CancelledError:
-            # Lost, as Python 3.11's asyncio.wait_for loses one that meets a completing operation: the job goes on.
             cancellations.append(1)
         await asyncio.sleep(30)
 
     task = asyncio.create_task(job())
     await asyncio.sleep(0)
     worker.tasks["deliver:lost"] = task
-    supervisor.stopping.set()
-    task.cancel()  # what arq's handle_sig does on SIGTERM
+    supervisor.worker = worker
+    return supervisor, worker, task
+
+
+async def test_a_stopping_supervisor_cancels_again_a_job_that_lost_its_cancellation(settings: Settings) -> None:
+    cancellations: list[int] = []
+    supervisor, worker, task = await _running_a_job_that_loses_its_first_cancellation(settings, cancellations)
+    supervisor.stop(signal.SIGTERM)  # arq's handle_sig cancels the job
     # Well within the grace period: the stop does not wait it out for a job that went on.
     await asyncio.wait_for(supervisor._retire(worker), timeout=STOP_GRACE_SECONDS / 2)
     assert task.cancelled()
@@ -152,21 +161,8 @@ async def test_a_stopping_supervisor_cancels_again_a_job_that_lost_its_cancellat
 
 
 async def test_a_signal_while_jobs_wind_down_after_a_lost_redis_ends_the_wait(settings: Settings) -> None:
-    supervisor = WorkerSupervisor(settings)
-    worker = build_worker(settings, handle_signals=False, ctx=supervisor.ctx)
     cancellations: list[int] = []
-
-    async def job() -> None:
-        try:
-            await asyncio.sleep(30)
-        except asyncio.CancelledError:
-            cancellations.append(1)  # lost, as in the test above: the job goes on
-        await asyncio.sleep(30)
-
-    task = asyncio.create_task(job())
-    await asyncio.sleep(0)
-    worker.tasks["deliver:lost"] = task
-    supervisor.worker = worker
+    supervisor, worker, task = await _running_a_job_that_loses_its_first_cancellation(settings, cancellations)
     # Redis was lost (no signal yet): the supervisor waits for the job; SIGTERM comes a moment later.
     retiring = asyncio.create_task(supervisor._retire(worker))
     await asyncio.sleep(0.2)
