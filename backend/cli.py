@@ -206,18 +206,22 @@ def command_web(settings: Settings) -> int:
     configure_logging(settings.log_level)
     # Several worker processes count their requests together (backend.core.process_metrics).
     with shared_metrics(settings.web_workers):
-        uvicorn.run(
-            "backend.cli:web_app_factory",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.web_workers,
-            proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1",
-            server_header=False,
-            log_config=None,
-        )
+        uvicorn.run("backend.cli:web_app_factory", **uvicorn_options(settings))
     return 0
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How `vitrine web` runs uvicorn (the benchmarks' bare baseline is served with the very same options)."""
+    return {
+        "factory": True,
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.web_workers,
+        "proxy_headers": True,
+        "forwarded_allow_ips": "127.0.0.1",
+        "server_header": False,
+        "log_config": None,
+    }
 
 
 def web_app_factory() -> Any:

@@ -1,7 +1,8 @@
 """The bare baseline: a Litestar app with one handler per case and nothing else, served like Vitrine.
 
-Same uvicorn options as `vitrine web` (one worker, proxy headers, no server header, no log config), same pool
-settings through the same `create_pool`, but no middleware, no templates, no logging, no OpenAPI. Run by the
+The uvicorn options of `vitrine web` (`backend.cli.uvicorn_options`: workers, proxy headers, no server header, no
+log config), same pool settings through the same `create_pool`, but no middleware, no templates, no logging, no
+OpenAPI. Run by the
 harness as `python -m benchmarks.baseline` with VITRINE_PORT, DATABASE_URL, REDIS_URL and the fixtures file.
 """
 
@@ -122,18 +123,9 @@ def main() -> int:
     """Serve the baseline with the uvicorn options `vitrine web` uses."""
     import uvicorn
 
-    settings = load_settings()
-    uvicorn.run(
-        "benchmarks.baseline:app_factory",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.web_workers,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-        server_header=False,
-        log_config=None,
-    )
+    from backend.cli import uvicorn_options
+
+    uvicorn.run("benchmarks.baseline:app_factory", **uvicorn_options(load_settings()))
     return 0
 
 
