@@ -2,8 +2,8 @@
 
 The uvicorn options of `vitrine web` (`backend.cli.uvicorn_options`: workers, proxy headers, no server header, no
 log config), same pool settings through the same `create_pool`, but no middleware, no templates, no logging, no
-OpenAPI. Run by the
-harness as `python -m benchmarks.baseline` with VITRINE_PORT, DATABASE_URL, REDIS_URL and the fixtures file.
+OpenAPI. Run by the harness as `python -m benchmarks.baseline` with VITRINE_PORT, DATABASE_URL, REDIS_URL and the
+fixtures file.
 """
 
 from __future__ import annotations
