@@ -7,18 +7,23 @@ still running afterwards.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from backend.core.db import connect
 from backend.core.migrations import migrate
 from tests.faults.mail import FaultySmtp
 from tests.faults.population import SECRET_KEY
-from tests.faults.servers import PrivatePostgres, PrivateRedis, Vitrine, free_port, leftover_processes
+from tests.faults.servers import (
+    PrivatePostgres,
+    PrivateRedis,
+    Vitrine,
+    free_port,
+    leftover_processes,
+    private_postgres_with,
+)
 
 DATABASE = "vitrine"
 
@@ -26,23 +31,13 @@ DATABASE = "vitrine"
 @pytest.fixture
 async def private_postgres() -> AsyncIterator[PrivatePostgres]:
     """A PostgreSQL cluster of the test's own with the `vitrine` database migrated; removed after the test."""
-    server = PrivatePostgres()
-    try:
-        await asyncio.to_thread(server.init)
-        await asyncio.to_thread(server.start)
-        admin = await asyncpg.connect(server.url())
-        try:
-            await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-        finally:
-            await admin.close()
+    async with private_postgres_with(DATABASE) as server:
         owner = await connect(server.url(DATABASE), as_app=False)
         try:
             await migrate(owner)
         finally:
             await owner.close()
         yield server
-    finally:
-        await asyncio.to_thread(server.remove)
     assert leftover_processes(str(server.folder)) == [], "the private PostgreSQL must be stopped"
 
 

@@ -7,6 +7,7 @@ started it; `leftover_processes` lets a test check that nothing it started is st
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pwd
 import shutil
@@ -18,10 +19,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Final
+
+import asyncpg
 
 
 def _postgres_binaries() -> Path:
@@ -131,6 +134,24 @@ class PrivatePostgres:
         if self.running():
             self.stop("immediate")
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@asynccontextmanager
+async def private_postgres_with(*databases: str) -> AsyncIterator[PrivatePostgres]:
+    """A new, running PostgreSQL cluster of the caller's own with these (empty) databases; removed at the end."""
+    server = PrivatePostgres()
+    try:
+        await asyncio.to_thread(server.init)
+        await asyncio.to_thread(server.start)
+        admin = await asyncpg.connect(server.url())
+        try:
+            for name in databases:
+                await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        yield server
+    finally:
+        await asyncio.to_thread(server.remove)
 
 
 class PrivateRedis:

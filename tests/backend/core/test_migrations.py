@@ -9,7 +9,7 @@ import pytest
 
 from backend.core.db import connect
 from backend.core.migrations import Migration, MigrationError, applied_versions, load_migrations, migrate
-from tests.faults.servers import PrivatePostgres
+from tests.faults.servers import private_postgres_with
 
 
 def test_files_are_numbered_without_gaps() -> None:
@@ -42,25 +42,15 @@ async def test_concurrent_migrations_do_not_collide(scratch_database_url: str) -
 async def test_databases_of_a_new_server_migrate_at_the_same_time() -> None:
     # The application role belongs to the whole server, and the migration lock to one database: on a new server
     # (a newcomer's first `make test`, one database per test process) two migrations create the role at once.
-    server = PrivatePostgres()
-    try:
-        await asyncio.to_thread(server.init)
-        await asyncio.to_thread(server.start)
-        admin = await asyncpg.connect(server.url())
-        try:
-            for name in ("first", "second", "third"):
-                await admin.execute(f"CREATE DATABASE {name}")
-        finally:
-            await admin.close()
-        conns = [await connect(server.url(name), as_app=False) for name in ("first", "second", "third")]
+    names = ("first", "second", "third")
+    async with private_postgres_with(*names) as server:
+        conns = [await connect(server.url(name), as_app=False) for name in names]
         try:
             results = await asyncio.gather(*(migrate(conn) for conn in conns))
             assert [len(result) for result in results] == [len(load_migrations())] * 3
         finally:
             for conn in conns:
                 await conn.close()
-    finally:
-        await asyncio.to_thread(server.remove)
 
 
 async def test_a_failing_migration_leaves_nothing_behind(scratch_database_url: str) -> None:
