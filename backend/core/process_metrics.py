@@ -34,25 +34,17 @@ def shared_metrics(workers: int) -> Iterator[str | None]:
     stopped. A value inherited from the environment is replaced, for the same reason.
     """
     inherited = os.environ.pop(DIRECTORY_VARIABLE, None)
-    if workers == 1:
-        try:
-            yield None
-        finally:
-            _restore(inherited)
-        return
-    directory = tempfile.mkdtemp(prefix="vitrine-metrics-")
-    os.environ[DIRECTORY_VARIABLE] = directory
+    directory = tempfile.mkdtemp(prefix="vitrine-metrics-") if workers > 1 else None
+    if directory is not None:
+        os.environ[DIRECTORY_VARIABLE] = directory
     try:
         yield directory
     finally:
-        _restore(inherited)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def _restore(value: str | None) -> None:
-    os.environ.pop(DIRECTORY_VARIABLE, None)
-    if value is not None:
-        os.environ[DIRECTORY_VARIABLE] = value
+        os.environ.pop(DIRECTORY_VARIABLE, None)
+        if inherited is not None:
+            os.environ[DIRECTORY_VARIABLE] = inherited
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def shared_directory() -> str | None:
